@@ -1,0 +1,288 @@
+/*
+ * conf.c: process configuration: compiled-in defaults, then the
+ * "key = value" file, then LIBRARY_* environment variables (see conf.h).
+ * Format: one "key = value" per line; '#' starts a comment line; blank
+ * lines ignored; surrounding spaces trimmed; unknown keys are an error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef LIBRARY_CONF_DEFAULT
+#define LIBRARY_CONF_DEFAULT "/etc/library-api.conf"
+#endif
+#ifndef LIBRARY_DB_DEFAULT
+#define LIBRARY_DB_DEFAULT "/var/lib/library-api/library.db"
+#endif
+#ifndef LIBRARY_SECRET_DEFAULT
+#define LIBRARY_SECRET_DEFAULT "/var/lib/library-api/secret"
+#endif
+#define ISSUER_DEFAULT "library-api"
+
+struct config {
+	char		*db_path;
+	char		*secret_file;
+	char		*issuer;
+	int64_t		 token_lifetime;
+	unsigned long	 password_cost;
+};
+
+enum conf_key {
+	KEY_DATABASE,
+	KEY_SECRET_FILE,
+	KEY_TOKEN_LIFETIME,
+	KEY_PASSWORD_COST,
+	KEY_ISSUER,
+	KEY__MAX
+};
+
+static const struct {
+	const char	*name;	/* in the file */
+	const char	*env;	/* environment override */
+} conf_keys[] = {
+	[KEY_DATABASE] = { "database", "LIBRARY_DB" },
+	[KEY_SECRET_FILE] = { "secret_file", "LIBRARY_SECRET_FILE" },
+	[KEY_TOKEN_LIFETIME] = { "token_lifetime", "LIBRARY_TOKEN_LIFETIME" },
+	[KEY_PASSWORD_COST] = { "password_cost", "LIBRARY_PASSWORD_COST" },
+	[KEY_ISSUER] = { "issuer", "LIBRARY_ISSUER" },
+};
+_Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) == KEY__MAX,
+    "conf_keys must have one row per key");
+
+static int
+set_string(char **slot, const char *v, size_t len)
+{
+	char	*copy;
+
+	if (len == 0 || memchr(v, '\0', len) != NULL)
+		return -1;
+	if ((copy = strndup(v, len)) == NULL)
+		return -1;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+/* Set one key from text; -1 with a reason in *why on a bad value. */
+static int
+config_set(struct config *cfg, enum conf_key k, const char *v, size_t len,
+    const char **why)
+{
+	int64_t	 n;
+
+	switch (k) {
+	case KEY_DATABASE:
+		*why = "database must be a non-empty path";
+		return set_string(&cfg->db_path, v, len);
+	case KEY_SECRET_FILE:
+		*why = "secret_file must be a non-empty path";
+		return set_string(&cfg->secret_file, v, len);
+	case KEY_ISSUER:
+		*why = "issuer must be 1-100 printable ASCII characters";
+		if (len > 100)
+			return -1;
+		for (size_t i = 0; i < len; i++)
+			if (v[i] < 0x21 || v[i] > 0x7e)
+				return -1;
+		return set_string(&cfg->issuer, v, len);
+	case KEY_TOKEN_LIFETIME:
+		*why = "token_lifetime must be 1-2592000 seconds";
+		if (util_parse_int64(v, len, LIMIT_LIFETIME_MIN,
+		    LIMIT_LIFETIME_MAX, &n) == -1)
+			return -1;
+		cfg->token_lifetime = n;
+		return 0;
+	case KEY_PASSWORD_COST:
+		*why = "password_cost must be 0 (default) to 11";
+		if (util_parse_int64(v, len, 0, 11, &n) == -1)
+			return -1;
+		cfg->password_cost = (unsigned long)n;
+		return 0;
+	default:
+		break;
+	}
+	*why = "unknown key";
+	return -1;
+}
+
+struct config *
+config_new_defaults(void)
+{
+	struct config	*cfg;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->db_path = strdup(LIBRARY_DB_DEFAULT);
+	cfg->secret_file = strdup(LIBRARY_SECRET_DEFAULT);
+	cfg->issuer = strdup(ISSUER_DEFAULT);
+	cfg->token_lifetime = LIMIT_LIFETIME_DEFAULT;
+	cfg->password_cost = 0;
+	if (cfg->db_path == NULL || cfg->secret_file == NULL ||
+	    cfg->issuer == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->db_path);
+	free(cfg->secret_file);
+	free(cfg->issuer);
+	free(cfg);
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+int
+config_parse(struct config *cfg, const char *text, size_t len, char *err,
+    size_t errsz)
+{
+	size_t	 pos = 0, lineno = 0;
+
+	while (pos < len) {
+		const char	*line = text + pos, *eq, *why = NULL;
+		size_t		 ll, ks, ke, vs, ve;
+		enum conf_key	 k;
+		const char	*nl = memchr(line, '\n', len - pos);
+
+		ll = nl != NULL ? (size_t)(nl - line) : len - pos;
+		pos += ll + (nl != NULL);
+		lineno++;
+		if (ll > LIMIT_CONF_LINE) {
+			snprintf(err, errsz, "line %zu: longer than %d bytes",
+			    lineno, LIMIT_CONF_LINE);
+			return -1;
+		}
+		for (ks = 0; ks < ll && is_space(line[ks]); ks++)
+			;
+		if (ks == ll || line[ks] == '#')
+			continue;
+		if ((eq = memchr(line, '=', ll)) == NULL) {
+			snprintf(err, errsz, "line %zu: expected key = value",
+			    lineno);
+			return -1;
+		}
+		for (ke = (size_t)(eq - line); ke > ks && is_space(line[ke - 1]);
+		    ke--)
+			;
+		for (vs = (size_t)(eq - line) + 1; vs < ll && is_space(line[vs]);
+		    vs++)
+			;
+		for (ve = ll; ve > vs && is_space(line[ve - 1]); ve--)
+			;
+		for (k = 0; k < KEY__MAX; k++)
+			if (strlen(conf_keys[k].name) == ke - ks &&
+			    memcmp(conf_keys[k].name, line + ks, ke - ks) == 0)
+				break;
+		if (k == KEY__MAX) {
+			char key[64];
+
+			util_log_escape(line + ks, ke - ks, key, sizeof(key));
+			snprintf(err, errsz, "line %zu: unknown key \"%s\"",
+			    lineno, key);
+			return -1;
+		}
+		if (config_set(cfg, k, line + vs, ve - vs, &why) == -1) {
+			snprintf(err, errsz, "line %zu: %s", lineno, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct config *
+config_load(void)
+{
+	struct config	*cfg;
+	const char	*path, *env;
+	char		*text, err[256];
+	size_t		 len;
+	int		 explicit;
+	enum conf_key	 k;
+
+	if ((cfg = config_new_defaults()) == NULL) {
+		log_error(__func__, "out of memory");
+		return NULL;
+	}
+	env = getenv("LIBRARY_CONF");
+	explicit = env != NULL && env[0] != '\0';
+	path = explicit ? env : LIBRARY_CONF_DEFAULT;
+	if ((text = util_read_file(path, LIMIT_CONF_MAX, &len)) == NULL) {
+		if (explicit || errno != ENOENT) {
+			log_error(__func__, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else {
+		int rc = config_parse(cfg, text, len, err, sizeof(err));
+
+		free(text);
+		if (rc == -1) {
+			log_error(__func__, "%s: %s", path, err);
+			goto fail;
+		}
+	}
+	for (k = 0; k < KEY__MAX; k++) {
+		const char *why = NULL;
+
+		if ((env = getenv(conf_keys[k].env)) == NULL || env[0] == '\0')
+			continue;
+		if (config_set(cfg, k, env, strlen(env), &why) == -1) {
+			log_error(__func__, "%s: %s", conf_keys[k].env, why);
+			goto fail;
+		}
+	}
+	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
+}
+
+const char *
+config_db_path(const struct config *cfg)
+{
+	return cfg->db_path;
+}
+
+const char *
+config_secret_file(const struct config *cfg)
+{
+	return cfg->secret_file;
+}
+
+const char *
+config_issuer(const struct config *cfg)
+{
+	return cfg->issuer;
+}
+
+int64_t
+config_token_lifetime(const struct config *cfg)
+{
+	return cfg->token_lifetime;
+}
+
+unsigned long
+config_password_cost(const struct config *cfg)
+{
+	return cfg->password_cost;
+}

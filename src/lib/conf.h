@@ -1,0 +1,40 @@
+/*
+ * conf.h: process configuration. A "key = value" file (path from
+ * LIBRARY_CONF, else the compiled-in default, which may be absent), then
+ * environment overrides: LIBRARY_DB, LIBRARY_SECRET_FILE,
+ * LIBRARY_TOKEN_LIFETIME, LIBRARY_PASSWORD_COST, LIBRARY_ISSUER.
+ * Read once per process, before the first FastCGI accept.
+ */
+#ifndef LIBAPI_CONF_H
+#define LIBAPI_CONF_H
+
+#include <stdint.h>
+
+struct config;
+
+/*
+ * Load the configuration. Returns a handle owned by the caller (free with
+ * config_free), or NULL after logging why (unreadable file given by
+ * LIBRARY_CONF, unknown key, bad value).
+ */
+struct config *config_load(void);
+
+/*
+ * Parse configuration text (the file format) into cfg. Returns 0, or -1
+ * with a message in err (size errsz) naming the line. Exposed for tests
+ * and the fuzzer.
+ */
+int config_parse(struct config *cfg, const char *text, size_t len,
+    char *err, size_t errsz);
+
+/* A configuration holding the defaults only; NULL on allocation failure. */
+struct config *config_new_defaults(void);
+void config_free(struct config *cfg);
+
+const char *config_db_path(const struct config *cfg);
+const char *config_secret_file(const struct config *cfg);
+const char *config_issuer(const struct config *cfg);
+int64_t config_token_lifetime(const struct config *cfg);
+unsigned long config_password_cost(const struct config *cfg);
+
+#endif

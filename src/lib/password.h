@@ -1,0 +1,32 @@
+/*
+ * password.h: password hashing with libxcrypt's yescrypt ("$y$") and
+ * constant-time verification. Only this module includes crypt.h.
+ */
+#ifndef LIBAPI_PASSWORD_H
+#define LIBAPI_PASSWORD_H
+
+#include <stddef.h>
+
+#define PASSWORD_HASH_MAX 384	/* bytes, NUL included (CRYPT_OUTPUT_SIZE) */
+#define PASSWORD_COST_DEFAULT 0	/* 0: libxcrypt's default yescrypt cost */
+
+/*
+ * Hash pw (pwlen bytes, no NUL inside) with a fresh salt at cost (0 for
+ * libxcrypt's default, else 1..11). Writes the hash into out. 0 or -1.
+ */
+int password_hash(const char *pw, size_t pwlen, unsigned long cost,
+    char out[PASSWORD_HASH_MAX]);
+
+/*
+ * 1 when pw matches hash, 0 otherwise (also for a malformed hash). The
+ * final comparison is constant-time.
+ */
+int password_verify(const char *pw, size_t pwlen, const char *hash);
+
+/*
+ * A hash of a random password at cost, made once per process, so that a
+ * login for an unknown name costs the same as a real one. NULL on failure.
+ */
+const char *password_dummy_hash(unsigned long cost);
+
+#endif

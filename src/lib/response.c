@@ -1,0 +1,111 @@
+/*
+ * response.c: building and rendering the one response of a request.
+ * Every response is JSON; error bodies come only from response_error().
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+#include "response.h"
+
+void
+response_json(struct response *resp, int status, json_object *body)
+{
+	if (resp->body != NULL)
+		json_object_put(resp->body);
+	resp->status = status;
+	resp->body = body;
+}
+
+int
+response_error(struct response *resp, enum api_err err)
+{
+	const struct err_info	*ei = err_info(err);
+	json_object		*o;
+	const char		*msg = resp->detail != NULL ?
+	    resp->detail : ei->message;
+
+	if (resp->body != NULL) {
+		json_object_put(resp->body);
+		resp->body = NULL;
+	}
+	resp->status = ei->status;
+	if (ei->status == 401 && resp->www_authenticate == NULL)
+		resp->www_authenticate = err == ERR_LOGIN_FAILED ?
+		    "Basic realm=\"login required\"" :
+		    err == ERR_TOKEN_INVALID ?
+		    "Bearer error=\"invalid_token\"" : "Bearer";
+	if (err != ERR_METHOD)
+		resp->allow = NULL;
+	if ((o = json_object_new_object()) == NULL)
+		return -1;
+	if (json_object_object_add(o, "error",
+	    json_object_new_string(ei->code)) != 0 ||
+	    json_object_object_add(o, "message",
+	    json_object_new_string(msg)) != 0) {
+		json_object_put(o);
+		return -1;
+	}
+	resp->body = o;
+	return 0;
+}
+
+int
+response_render(const struct response *resp, char **out, size_t *outlen)
+{
+	const char	*body = "{\"error\":\"internal_error\","
+	    "\"message\":\"internal error\"}";
+	char		 head[512];
+	size_t		 blen, hlen;
+	int		 n, status = resp->status;
+	char		*buf;
+
+	if (resp->body != NULL) {
+		body = json_object_to_json_string_length(resp->body,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &blen);
+		if (body == NULL)
+			return -1;
+	} else {
+		status = 500;
+		blen = strlen(body);
+	}
+	/* Status first: CGI (RFC 3875 section 6.3.3) and every server here. */
+	n = snprintf(head, sizeof(head),
+	    "Status: %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %lu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
+	    "%s%s%s"
+	    "\r\n",
+	    err_status_line(status), (unsigned long)blen,
+	    resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "",
+	    resp->allow ? "\r\n" : "",
+	    resp->www_authenticate ? "WWW-Authenticate: " : "",
+	    resp->www_authenticate ? resp->www_authenticate : "",
+	    resp->www_authenticate ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	hlen = (size_t)n;
+	if ((buf = malloc(hlen + blen)) == NULL)
+		return -1;
+	memcpy(buf, head, hlen);
+	memcpy(buf + hlen, body, blen);
+	*out = buf;
+	*outlen = hlen + blen;
+	return 0;
+}
+
+void
+response_free(struct response *resp)
+{
+	if (resp->body != NULL)
+		json_object_put(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}

@@ -1,0 +1,507 @@
+/*
+ * store.c: the SQLite store (see store.h). All SQL is in one table,
+ * prepared once per process with SQLITE_PREPARE_PERSISTENT; every value
+ * is bound; rows are handed out while current and the statement is reset
+ * before returning, so no read transaction outlives a call.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt {
+	STMT_USER_INSERT,
+	STMT_USER_BY_NAME,
+	STMT_USER_BY_PUBLIC_ID,
+	STMT_USER_SET_ADMIN,
+	STMT_USER_LIST,
+	STMT_AUTHOR_INSERT,
+	STMT_AUTHOR_GET,
+	STMT_AUTHOR_UPDATE,
+	STMT_AUTHOR_DELETE,
+	STMT_AUTHOR_LIST,
+	STMT__MAX
+};
+
+static const char *const stmt_sql[] = {
+	[STMT_USER_INSERT] = "INSERT INTO users "
+	    "(public_id, name, password, admin, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_USER_BY_NAME] = "SELECT id, public_id, name, password, admin "
+	    "FROM users WHERE name = ?1",
+	[STMT_USER_BY_PUBLIC_ID] = "SELECT id, public_id, name, password, "
+	    "admin FROM users WHERE public_id = ?1",
+	[STMT_USER_SET_ADMIN] = "UPDATE users SET admin = ?1 WHERE name = ?2",
+	[STMT_USER_LIST] = "SELECT public_id, name, admin FROM users "
+	    "ORDER BY id",
+	[STMT_AUTHOR_INSERT] = "INSERT INTO authors "
+	    "(user_id, name, book, country, booker_prize, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_AUTHOR_GET] = "SELECT id, name, book, country, booker_prize "
+	    "FROM authors WHERE id = ?1 AND user_id = ?2",
+	[STMT_AUTHOR_UPDATE] = "UPDATE authors SET name = ?1, book = ?2, "
+	    "country = ?3, booker_prize = ?4 WHERE id = ?5 AND user_id = ?6",
+	[STMT_AUTHOR_DELETE] = "DELETE FROM authors "
+	    "WHERE id = ?1 AND user_id = ?2",
+	[STMT_AUTHOR_LIST] = "SELECT id, name, book, country, booker_prize "
+	    "FROM authors WHERE user_id = ?1 ORDER BY id LIMIT ?2 OFFSET ?3",
+};
+static_assert(sizeof(stmt_sql) / sizeof(stmt_sql[0]) == STMT__MAX,
+    "stmt_sql must have one row per enum stmt");
+
+/*
+ * Schema migrations: migrations[i] takes user_version i to i + 1.
+ * Append only; never edit a released step.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  public_id TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  password TEXT NOT NULL,"
+	"  admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE authors ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  book TEXT NOT NULL,"
+	"  country TEXT NOT NULL,"
+	"  booker_prize INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (booker_prize IN (0, 1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (user_id, name),"
+	"  UNIQUE (user_id, book)"
+	");"
+	"CREATE INDEX authors_by_user ON authors(user_id);",
+};
+static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
+    STORE_SCHEMA_VERSION, "one migration per schema version");
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[STMT__MAX];
+};
+
+static enum store_rc
+rc_of(struct store *st, int rc, const char *func)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_CONFLICT;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		log_error(func, "database busy: %s", sqlite3_errmsg(st->db));
+		return STORE_BUSY;
+	default:
+		break;
+	}
+	log_error(func, "sqlite: %s (%d)", sqlite3_errmsg(st->db), rc);
+	return STORE_ERROR;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql, const char *func)
+{
+	char	*msg = NULL;
+	int	 rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		log_error(func, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+static int
+user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION in one write transaction. */
+static int
+migrate(sqlite3 *db, const char *path)
+{
+	int	 v, target = STORE_SCHEMA_VERSION;
+	char	 sql[64];
+
+	if (user_version(db, &v) == -1) {
+		log_error(__func__, "%s: cannot read schema version: %s", path,
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (v == target)
+		return 0;
+	if (v > target) {
+		log_error(__func__, "%s: schema version %d is newer than this "
+		    "program's %d; upgrade library-api", path, v, target);
+		return -1;
+	}
+	if (exec_sql(db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
+		return -1;
+	/* Re-read under the write lock: another process may have migrated. */
+	if (user_version(db, &v) == -1)
+		goto fail;
+	for (; v < target; v++) {
+		if (exec_sql(db, migrations[v], __func__) != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(db, sql, __func__) != SQLITE_OK)
+			goto fail;
+	}
+	if (exec_sql(db, "COMMIT", __func__) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct store *
+store_open(const char *path, int create)
+{
+	struct store	*st;
+	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	size_t		 i;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		log_error(__func__, "out of memory");
+		return NULL;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		log_error(__func__, "%s: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (exec_sql(st->db, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;", __func__) != SQLITE_OK)
+		goto fail;
+	if (migrate(st->db, path) == -1)
+		goto fail;
+	for (i = 0; i < STMT__MAX; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			log_error(__func__, "prepare: %s",
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* The statement k, reset and unbound, ready for binding. */
+static sqlite3_stmt *
+stmt(struct store *st, enum stmt k)
+{
+	sqlite3_stmt	*s = st->stmt[k];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Step a statement that returns no rows; reset it. */
+static enum store_rc
+run(struct store *st, sqlite3_stmt *s, const char *func)
+{
+	int	 rc = sqlite3_step(s);
+	enum store_rc r;
+
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	r = rc_of(st, rc, func);
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v, size_t len)
+{
+	if (len > INT32_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(s, i, v, (int)len, SQLITE_STATIC);
+}
+
+enum store_rc
+store_user_insert(struct store *st, const char *public_id, const char *name,
+    size_t name_len, const char *hash, int admin)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_INSERT);
+
+	if (bind_text(s, 1, public_id, strlen(public_id)) != SQLITE_OK ||
+	    bind_text(s, 2, name, name_len) != SQLITE_OK ||
+	    bind_text(s, 3, hash, strlen(hash)) != SQLITE_OK ||
+	    sqlite3_bind_int(s, 4, admin != 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 5, util_now()) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return run(st, s, __func__);
+}
+
+/* Copy column i (text) into dst of size dstsz; -1 if it does not fit. */
+static int
+col_copy(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
+{
+	const unsigned char	*v = sqlite3_column_text(s, i);
+	size_t			 n = (size_t)sqlite3_column_bytes(s, i);
+
+	if (v == NULL || n >= dstsz)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static enum store_rc
+user_row(struct store *st, sqlite3_stmt *s, struct user *out,
+    const char *func)
+{
+	int		 rc = sqlite3_step(s);
+	enum store_rc	 r = STORE_OK;
+
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(s, 0);
+		out->admin = sqlite3_column_int(s, 4) != 0;
+		if (col_copy(s, 1, out->public_id, sizeof(out->public_id)) ||
+		    col_copy(s, 2, out->name, sizeof(out->name)) ||
+		    col_copy(s, 3, out->hash, sizeof(out->hash))) {
+			log_error(func, "user row %lld does not fit",
+			    (long long)out->id);
+			r = STORE_ERROR;
+		}
+	} else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = rc_of(st, rc, func);
+	sqlite3_reset(s);
+	return r;
+}
+
+enum store_rc
+store_user_by_name(struct store *st, const char *name, size_t name_len,
+    struct user *out)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_BY_NAME);
+
+	if (bind_text(s, 1, name, name_len) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return user_row(st, s, out, __func__);
+}
+
+enum store_rc
+store_user_by_public_id(struct store *st, const char *public_id,
+    struct user *out)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_BY_PUBLIC_ID);
+
+	if (bind_text(s, 1, public_id, strlen(public_id)) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return user_row(st, s, out, __func__);
+}
+
+enum store_rc
+store_user_set_admin(struct store *st, const char *name, size_t name_len,
+    int admin)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_ADMIN);
+	enum store_rc	 r;
+
+	if (sqlite3_bind_int(s, 1, admin != 0) != SQLITE_OK ||
+	    bind_text(s, 2, name, name_len) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+enum store_rc
+store_user_list(struct store *st, store_user_cb cb, void *arg)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_LIST);
+	enum store_rc	 r = STORE_OK;
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    sqlite3_column_int(s, 2) != 0) != 0) {
+			r = STORE_ERROR;
+			break;
+		}
+	if (r == STORE_OK && rc != SQLITE_DONE)
+		r = rc_of(st, rc, __func__);
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+bind_author(sqlite3_stmt *s, int first, const struct author *a)
+{
+	if (bind_text(s, first, a->name, a->name_len) != SQLITE_OK ||
+	    bind_text(s, first + 1, a->book, a->book_len) != SQLITE_OK ||
+	    bind_text(s, first + 2, a->country, a->country_len) != SQLITE_OK ||
+	    sqlite3_bind_int(s, first + 3, a->booker_prize != 0) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+enum store_rc
+store_author_insert(struct store *st, int64_t user_id, struct author *a)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_INSERT);
+	enum store_rc	 r;
+
+	if (sqlite3_bind_int64(s, 1, user_id) != SQLITE_OK ||
+	    bind_author(s, 2, a) == -1 ||
+	    sqlite3_bind_int64(s, 6, util_now()) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) == STORE_OK)
+		a->id = sqlite3_last_insert_rowid(st->db);
+	return r;
+}
+
+/* Fill a from the current row of s (columns id, name, book, country, bp). */
+static void
+author_row(sqlite3_stmt *s, struct author *a)
+{
+	a->id = sqlite3_column_int64(s, 0);
+	a->name = (const char *)sqlite3_column_text(s, 1);
+	a->name_len = (size_t)sqlite3_column_bytes(s, 1);
+	a->book = (const char *)sqlite3_column_text(s, 2);
+	a->book_len = (size_t)sqlite3_column_bytes(s, 2);
+	a->country = (const char *)sqlite3_column_text(s, 3);
+	a->country_len = (size_t)sqlite3_column_bytes(s, 3);
+	a->booker_prize = sqlite3_column_int(s, 4) != 0;
+}
+
+/* Step s, handing each row to cb; reset s. */
+static enum store_rc
+author_rows(struct store *st, sqlite3_stmt *s, store_author_cb cb, void *arg,
+    int one, const char *func)
+{
+	struct author	 a;
+	enum store_rc	 r = STORE_OK;
+	int		 rc, n = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		author_row(s, &a);
+		n++;
+		if (a.name == NULL || a.book == NULL || a.country == NULL ||
+		    cb(arg, &a) != 0) {
+			r = STORE_ERROR;
+			break;
+		}
+	}
+	if (r == STORE_OK && rc != SQLITE_DONE)
+		r = rc_of(st, rc, func);
+	else if (r == STORE_OK && one && n == 0)
+		r = STORE_NOTFOUND;
+	sqlite3_reset(s);
+	return r;
+}
+
+enum store_rc
+store_author_get(struct store *st, int64_t user_id, int64_t id,
+    store_author_cb cb, void *arg)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_GET);
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, user_id) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return author_rows(st, s, cb, arg, 1, __func__);
+}
+
+enum store_rc
+store_author_update(struct store *st, int64_t user_id,
+    const struct author *a)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_UPDATE);
+	enum store_rc	 r;
+
+	if (bind_author(s, 1, a) == -1 ||
+	    sqlite3_bind_int64(s, 5, a->id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 6, user_id) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+enum store_rc
+store_author_delete(struct store *st, int64_t user_id, int64_t id)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_DELETE);
+	enum store_rc	 r;
+
+	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, user_id) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+enum store_rc
+store_author_list(struct store *st, int64_t user_id, int64_t limit,
+    int64_t offset, store_author_cb cb, void *arg)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_LIST);
+
+	if (sqlite3_bind_int64(s, 1, user_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, limit) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, offset) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return author_rows(st, s, cb, arg, 0, __func__);
+}

@@ -1,0 +1,91 @@
+/*
+ * store.h: the SQLite store. Only this module includes sqlite3.h. The
+ * handle owns the connection and every prepared statement (one constant
+ * SQL table, prepared once per process); ownership checks live in the
+ * SQL (WHERE id = ? AND user_id = ?), uniqueness in the schema.
+ */
+#ifndef LIBAPI_STORE_H
+#define LIBAPI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "limits.h"
+#include "password.h"
+
+struct store;
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,		/* no such row (or not the caller's) */
+	STORE_CONFLICT,		/* a UNIQUE constraint refused the write */
+	STORE_BUSY,		/* locked beyond the busy timeout */
+	STORE_ERROR,		/* anything else; logged */
+	STORE__MAX
+};
+
+#define STORE_SCHEMA_VERSION 1
+
+struct user {
+	int64_t	 id;
+	char	 public_id[37];
+	char	 name[LIMIT_TEXT_BYTES(LIMIT_NAME_CP) + 1];
+	char	 hash[PASSWORD_HASH_MAX];
+	int	 admin;
+};
+
+/* Strings point to caller memory on input; on output (callbacks) to
+ * store memory valid only during the callback. */
+struct author {
+	int64_t		 id;
+	const char	*name;
+	size_t		 name_len;
+	const char	*book;
+	size_t		 book_len;
+	const char	*country;
+	size_t		 country_len;
+	int		 booker_prize;
+};
+
+/*
+ * Open (create == 0: must exist) or create the database at path, apply
+ * pending migrations (PRAGMA user_version), set WAL, busy timeout and
+ * foreign keys, prepare all statements. Returns a handle or NULL (logged).
+ * A database whose schema is newer than STORE_SCHEMA_VERSION is refused.
+ */
+struct store *store_open(const char *path, int create);
+void store_close(struct store *st);
+
+enum store_rc store_user_insert(struct store *st, const char *public_id,
+    const char *name, size_t name_len, const char *hash, int admin);
+enum store_rc store_user_by_name(struct store *st, const char *name,
+    size_t name_len, struct user *out);
+enum store_rc store_user_by_public_id(struct store *st,
+    const char *public_id, struct user *out);
+enum store_rc store_user_set_admin(struct store *st, const char *name,
+    size_t name_len, int admin);
+
+/* Called once per row; return non-zero to stop (the call then returns
+ * STORE_ERROR). The user's hash is never passed out. */
+typedef int (*store_user_cb)(void *arg, const char *public_id,
+    const char *name, int admin);
+enum store_rc store_user_list(struct store *st, store_user_cb cb, void *arg);
+
+/* Insert a->* for user_id; sets a->id. */
+enum store_rc store_author_insert(struct store *st, int64_t user_id,
+    struct author *a);
+typedef int (*store_author_cb)(void *arg, const struct author *a);
+
+/* Hand the row to cb (strings valid during the call only). */
+enum store_rc store_author_get(struct store *st, int64_t user_id,
+    int64_t id, store_author_cb cb, void *arg);
+/* Full replace of the row a->id owned by user_id. */
+enum store_rc store_author_update(struct store *st, int64_t user_id,
+    const struct author *a);
+enum store_rc store_author_delete(struct store *st, int64_t user_id,
+    int64_t id);
+
+/* Hand each of the user's rows, by id, to cb (return non-zero to stop). */
+enum store_rc store_author_list(struct store *st, int64_t user_id,
+    int64_t limit, int64_t offset, store_author_cb cb, void *arg);
+
+#endif

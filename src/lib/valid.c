@@ -1,0 +1,406 @@
+/*
+ * valid.c: strict JSON object input (see valid.h). json-c parses; the
+ * lexical pass here adds what json-c 0.16 lets through even with
+ * JSON_TOKENER_STRICT (shared/LIBRARIES.md): raw control characters in
+ * strings, \u0000, lone surrogate escapes, single-quoted keys, and
+ * duplicate keys (json-c keeps the last one silently). Keys are decoded
+ * by json-c too, so "name\u0000x" cannot pose as "name".
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+#include "util.h"
+#include "valid.h"
+
+#define MAX_KEYS 16	/* top-level members looked at; more is an error */
+
+struct span {
+	size_t	 off, len;	/* raw bytes between the quotes */
+};
+
+static int
+hexval(const char *s, size_t avail, unsigned *out)
+{
+	unsigned	 v = 0;
+	size_t		 i;
+
+	if (avail < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * One pass over the text. Fails on what json-c would let through; on
+ * success, the top-level keys' raw spans are in keys[0..*nkeys).
+ */
+static enum api_err
+lex(const char *b, size_t len, struct span *keys, size_t *nkeys)
+{
+	size_t	 i, depth = 0, key_start = 0;
+	int	 in_str = 0, in_key = 0, expect_key = 0;
+
+	*nkeys = 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)b[i];
+
+		if (in_str) {
+			if (c == '\\') {
+				unsigned cp, lo;
+
+				if (i + 1 >= len)
+					return ERR_BAD_JSON;
+				if (b[i + 1] != 'u') {
+					i++;
+					continue;
+				}
+				if (hexval(b + i + 2, len - i - 2, &cp) == -1)
+					return ERR_BAD_JSON;
+				i += 5;
+				if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+					return ERR_BAD_JSON;
+				if (cp >= 0xd800 && cp <= 0xdbff) {
+					/* RFC 8259 section 7: a pair or nothing. */
+					if (i + 2 >= len || b[i + 1] != '\\' ||
+					    b[i + 2] != 'u' ||
+					    hexval(b + i + 3, len - i - 3,
+					    &lo) == -1 ||
+					    lo < 0xdc00 || lo > 0xdfff)
+						return ERR_BAD_JSON;
+					i += 6;
+				}
+			} else if (c == '"') {
+				in_str = 0;
+				if (in_key) {
+					if (*nkeys == MAX_KEYS)
+						return ERR_UNKNOWN_FIELD;
+					keys[*nkeys].off = key_start;
+					keys[*nkeys].len = i - key_start;
+					(*nkeys)++;
+					in_key = 0;
+				}
+			} else if (c < 0x20)
+				return ERR_BAD_JSON;	/* must be escaped */
+			continue;
+		}
+		if (is_ws((char)c))
+			continue;
+		if (depth == 0 && c != '{')
+			return ERR_BAD_JSON;	/* top level must be an object */
+		if (depth == 1 && expect_key && c != '"' && c != '}')
+			return ERR_BAD_JSON;	/* e.g. a single-quoted key */
+		switch (c) {
+		case '"':
+			in_str = 1;
+			if (depth == 1 && expect_key) {
+				in_key = 1;
+				key_start = i + 1;
+			}
+			expect_key = 0;
+			break;
+		case '{':
+		case '[':
+			if (++depth > LIMIT_JSON_DEPTH)
+				return ERR_BAD_JSON;
+			expect_key = depth == 1;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return ERR_BAD_JSON;
+			depth--;
+			expect_key = 0;
+			break;
+		case ',':
+			expect_key = depth == 1;
+			break;
+		case '\'':
+			return ERR_BAD_JSON;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				return ERR_BAD_JSON;
+			expect_key = 0;
+			break;
+		}
+	}
+	if (in_str || depth != 0)
+		return ERR_BAD_JSON;
+	return ERR_NONE;
+}
+
+enum api_err
+valid_json_lex(const char *body, size_t len)
+{
+	struct span	 keys[MAX_KEYS];
+	size_t		 n;
+	enum api_err	 e = lex(body, len, keys, &n);
+
+	return e == ERR_UNKNOWN_FIELD ? ERR_BAD_JSON : e;
+}
+
+/* Parse the whole text strictly with json-c; NULL unless it is all used. */
+static json_object *
+parse_strict(const char *body, size_t len)
+{
+	struct json_tokener	*tok;
+	json_object		*obj;
+	size_t			 end;
+
+	if (len == 0 || len > LIMIT_BODY_MAX)
+		return NULL;
+	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL)
+		return NULL;
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success) {
+		while (end < len && is_ws(body[end]))
+			end++;
+		if (end != len) {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	} else if (obj != NULL) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	if (obj != NULL && !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+/* Decode one raw key span with json-c; -1 if it is not one of fields. */
+static int
+key_index(const char *body, const struct span *sp, const struct field *f,
+    size_t n)
+{
+	char		 buf[LIMIT_CONF_LINE];
+	json_object	*s;
+	const char	*k;
+	size_t		 klen, i;
+	int		 found = -1;
+
+	if (sp->len + 2 >= sizeof(buf))
+		return -1;
+	buf[0] = '"';
+	memcpy(buf + 1, body + sp->off, sp->len);
+	buf[sp->len + 1] = '"';
+	buf[sp->len + 2] = '\0';
+	if ((s = json_tokener_parse(buf)) == NULL)
+		return -1;
+	if (json_object_is_type(s, json_type_string)) {
+		k = json_object_get_string(s);
+		klen = (size_t)json_object_get_string_len(s);
+		for (i = 0; i < n; i++)
+			if (strlen(f[i].name) == klen &&
+			    memcmp(f[i].name, k, klen) == 0)
+				found = (int)i;
+	}
+	json_object_put(s);
+	return found;
+}
+
+static int
+is_blank(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if (!is_ws(s[i]) && s[i] != '\f' && s[i] != '\v')
+			return 0;
+	return 1;
+}
+
+static int
+has_control(const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+static char detail_buf[160];	/* one request at a time per process */
+
+static const char *detail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static const char *
+detail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail_buf, sizeof(detail_buf), fmt, ap);
+	va_end(ap);
+	return detail_buf;
+}
+
+enum api_err
+valid_string(const struct field *f, const char *s, size_t len,
+    const char **why)
+{
+	size_t	 ncp;
+
+	if (memchr(s, '\0', len) != NULL) {
+		*why = detail("%s must not contain NUL", f->name);
+		return ERR_INVALID_FIELD;
+	}
+	if (f->type == FIELD_SECRET) {
+		if (len < f->min || len > f->max) {
+			*why = detail("%s must be %zu-%zu bytes", f->name,
+			    f->min, f->max);
+			return ERR_INVALID_FIELD;
+		}
+		return ERR_NONE;
+	}
+	if (util_utf8_check((const unsigned char *)s, len, &ncp) == -1) {
+		*why = detail("%s must be valid UTF-8", f->name);
+		return ERR_INVALID_FIELD;
+	}
+	if (ncp < f->min || ncp > f->max || is_blank(s, len)) {
+		*why = detail("%s must be %zu-%zu characters, not blank",
+		    f->name, f->min, f->max);
+		return ERR_INVALID_FIELD;
+	}
+	if (has_control(s, len)) {
+		*why = detail("%s must not contain control characters",
+		    f->name);
+		return ERR_INVALID_FIELD;
+	}
+	return ERR_NONE;
+}
+
+/* Check one present value against its field. */
+static enum api_err
+check_value(const struct field *f, json_object *v, struct field_value *out,
+    const char **why)
+{
+	switch (f->type) {
+	case FIELD_BOOL:
+		if (!json_object_is_type(v, json_type_boolean)) {
+			*why = detail("%s must be true or false", f->name);
+			return ERR_INVALID_FIELD;
+		}
+		out->boolean = json_object_get_boolean(v);
+		break;
+	case FIELD_TEXT:
+	case FIELD_SECRET:
+		if (!json_object_is_type(v, json_type_string)) {
+			*why = detail("%s must be a string", f->name);
+			return ERR_INVALID_FIELD;
+		}
+		out->str = json_object_get_string(v);
+		out->len = (size_t)json_object_get_string_len(v);
+		if (valid_string(f, out->str, out->len, why) != ERR_NONE)
+			return ERR_INVALID_FIELD;
+		break;
+	default:
+		return ERR_INTERNAL;
+	}
+	out->present = 1;
+	return ERR_NONE;
+}
+
+enum api_err
+valid_object(const char *body, size_t len, const struct field *fields,
+    size_t n, json_object **objp, struct field_value *values,
+    const char **why)
+{
+	struct span	 keys[MAX_KEYS];
+	size_t		 nkeys, i;
+	unsigned	 seen = 0;
+	json_object	*obj = NULL, *v;
+	enum api_err	 e;
+
+	*objp = NULL;
+	*why = NULL;
+	memset(values, 0, n * sizeof(*values));
+	if (body == NULL || len == 0) {
+		*why = "a JSON object body is required";
+		return ERR_BAD_JSON;
+	}
+	if (util_utf8_check((const unsigned char *)body, len, NULL) == -1) {
+		*why = "body is not valid UTF-8";
+		return ERR_BAD_JSON;
+	}
+	if ((e = lex(body, len, keys, &nkeys)) != ERR_NONE) {
+		*why = e == ERR_UNKNOWN_FIELD ? "too many fields" : NULL;
+		return e;
+	}
+	if ((obj = parse_strict(body, len)) == NULL)
+		return ERR_BAD_JSON;
+	/* Every key exactly once, and only known keys. */
+	if ((size_t)json_object_object_length(obj) != nkeys) {
+		e = ERR_BAD_JSON;
+		*why = "duplicate key";
+		goto out;
+	}
+	for (i = 0; i < nkeys; i++) {
+		int k = key_index(body, &keys[i], fields, n);
+
+		if (k < 0) {
+			e = ERR_UNKNOWN_FIELD;
+			*why = "unknown field";
+			goto out;
+		}
+		if (seen & (1u << k)) {
+			e = ERR_BAD_JSON;
+			*why = "duplicate key";
+			goto out;
+		}
+		seen |= 1u << k;
+	}
+	for (i = 0; i < n; i++) {
+		if (!json_object_object_get_ex(obj, fields[i].name, &v)) {
+			if (fields[i].required) {
+				e = ERR_INVALID_FIELD;
+				*why = detail("%s is required", fields[i].name);
+				goto out;
+			}
+			continue;
+		}
+		if ((e = check_value(&fields[i], v, &values[i], why)) !=
+		    ERR_NONE)
+			goto out;
+	}
+	*objp = obj;
+	obj = NULL;
+	e = ERR_NONE;
+out:
+	if (obj != NULL)
+		json_object_put(obj);
+	if (e != ERR_NONE)
+		memset(values, 0, n * sizeof(*values));
+	return e;
+}
