@@ -39,8 +39,9 @@ login(struct app *app, const struct request *req, struct response *resp,
 		return app_store_err(rc, ERR_LOGIN_FAILED, ERR_INTERNAL);
 	}
 	/* Same cost either way: hash against a dummy for unknown names. */
-	ok = password_verify(cred.pass, cred.pass_len,
-	    rc == STORE_OK ? user.hash : app->dummy_hash) && rc == STORE_OK;
+	ok = password_verify(cred.pass, cred.pass_len, rc == STORE_OK ?
+	    user.hash : password_dummy_hash(config_password_cost(app->cfg))) &&
+	    rc == STORE_OK;
 	util_wipe(&cred, sizeof(cred));
 	util_wipe(user.hash, sizeof(user.hash));
 	if (!ok)

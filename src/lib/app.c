@@ -50,11 +50,8 @@ app_authenticate(struct app *app, const struct request *req,
 	if ((e = token_verify(app->key, config_issuer(app->cfg), tok, len,
 	    util_now(), pid, sizeof(pid))) != ERR_NONE)
 		return e;
-	e = app_store_err(store_user_by_public_id(app->store, pid, user),
+	return app_store_err(store_user_by_public_id(app->store, pid, user),
 	    ERR_TOKEN_INVALID, ERR_INTERNAL);
-	if (e == ERR_NONE)
-		util_wipe(user->hash, sizeof(user->hash));
-	return e;
 }
 
 enum api_err
@@ -129,11 +126,6 @@ app_main(const char *name, const struct route *routes, size_t n)
 	}
 	if ((app.store = store_open(config_db_path(app.cfg), 0)) == NULL)
 		goto out;
-	if ((app.dummy_hash = password_dummy_hash(
-	    config_password_cost(app.cfg))) == NULL) {
-		log_error(__func__, "cannot hash passwords");
-		goto out;
-	}
 	if ((io = io_open()) == NULL)
 		goto out;
 

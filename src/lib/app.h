@@ -17,7 +17,6 @@ struct app {
 	struct config		*cfg;
 	struct store		*store;
 	struct token_key	*key;
-	const char		*dummy_hash; /* for unknown-user logins */
 };
 
 /*

@@ -81,22 +81,18 @@ password_verify(const char *pw, size_t pwlen, const char *hash)
 const char *
 password_dummy_hash(unsigned long cost)
 {
-	static char	 dummy[PASSWORD_HASH_MAX];
-	unsigned char	 rnd[24];
-	char		 pw[2 * sizeof(rnd) + 1];
-	size_t		 i;
+	static char	 setting[CRYPT_GENSALT_OUTPUT_SIZE];
 
-	if (dummy[0] != '\0')
-		return dummy;
-	if (util_random(rnd, sizeof(rnd)) == -1)
+	/*
+	 * A yescrypt setting (prefix, cost and salt, no hash): crypt_rn with
+	 * it costs exactly one hash at the configured cost, and its output
+	 * can never equal the setting itself. Cheap to make: no hashing.
+	 */
+	if (setting[0] == '\0' && crypt_gensalt_rn("$y$", cost, NULL, 0,
+	    setting, sizeof(setting)) == NULL) {
+		log_error(__func__, "crypt_gensalt_rn: %s", strerror(errno));
+		setting[0] = '\0';
 		return NULL;
-	for (i = 0; i < sizeof(rnd); i++) {
-		pw[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
-		pw[2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
 	}
-	pw[2 * sizeof(rnd)] = '\0';
-	if (password_hash(pw, strlen(pw), cost, dummy) == -1)
-		dummy[0] = '\0';
-	util_wipe(pw, sizeof(pw));
-	return dummy[0] != '\0' ? dummy : NULL;
+	return setting;
 }

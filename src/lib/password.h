@@ -24,8 +24,9 @@ int password_hash(const char *pw, size_t pwlen, unsigned long cost,
 int password_verify(const char *pw, size_t pwlen, const char *hash);
 
 /*
- * A hash of a random password at cost, made once per process, so that a
- * login for an unknown name costs the same as a real one. NULL on failure.
+ * What an unknown user's password is checked against, so that such a
+ * login costs one hash at cost like a real one and never matches: a
+ * yescrypt setting made once per process (no hashing). NULL on failure.
  */
 const char *password_dummy_hash(unsigned long cost);
 

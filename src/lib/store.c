@@ -40,8 +40,9 @@ static const char *const stmt_sql[] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_USER_BY_NAME] = "SELECT id, public_id, name, password, admin "
 	    "FROM users WHERE name = ?1",
-	[STMT_USER_BY_PUBLIC_ID] = "SELECT id, public_id, name, password, "
-	    "admin FROM users WHERE public_id = ?1",
+	/* Token checks never need the hash: it is not even read. */
+	[STMT_USER_BY_PUBLIC_ID] = "SELECT id, public_id, name, '', admin "
+	    "FROM users WHERE public_id = ?1",
 	[STMT_USER_SET_ADMIN] = "UPDATE users SET admin = ?1 WHERE name = ?2",
 	[STMT_USER_LIST] = "SELECT public_id, name, admin FROM users "
 	    "ORDER BY id",

@@ -59,6 +59,7 @@ enum store_rc store_user_insert(struct store *st, const char *public_id,
     const char *name, size_t name_len, const char *hash, int admin);
 enum store_rc store_user_by_name(struct store *st, const char *name,
     size_t name_len, struct user *out);
+/* As by_name, but out->hash is left empty: token checks never need it. */
 enum store_rc store_user_by_public_id(struct store *st,
     const char *public_id, struct user *out);
 enum store_rc store_user_set_admin(struct store *st, const char *name,

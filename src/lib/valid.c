@@ -59,7 +59,8 @@ is_ws(char c)
  * success, the top-level keys' raw spans are in keys[0..*nkeys).
  */
 static enum api_err
-lex(const char *b, size_t len, struct span *keys, size_t *nkeys)
+lex(const char *b, size_t len, struct span *keys, size_t *nkeys,
+    const char **why)
 {
 	size_t	 i, depth = 0, key_start = 0;
 	int	 in_str = 0, in_key = 0, expect_key = 0;
@@ -81,16 +82,24 @@ lex(const char *b, size_t len, struct span *keys, size_t *nkeys)
 				if (hexval(b + i + 2, len - i - 2, &cp) == -1)
 					return ERR_BAD_JSON;
 				i += 5;
-				if (cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+				if (cp == 0) {
+					*why = "\\u0000 is not allowed";
 					return ERR_BAD_JSON;
+				}
+				if (cp >= 0xdc00 && cp <= 0xdfff) {
+					*why = "lone surrogate escape";
+					return ERR_BAD_JSON;
+				}
 				if (cp >= 0xd800 && cp <= 0xdbff) {
 					/* RFC 8259 section 7: a pair or nothing. */
 					if (i + 2 >= len || b[i + 1] != '\\' ||
 					    b[i + 2] != 'u' ||
 					    hexval(b + i + 3, len - i - 3,
 					    &lo) == -1 ||
-					    lo < 0xdc00 || lo > 0xdfff)
+					    lo < 0xdc00 || lo > 0xdfff) {
+						*why = "lone surrogate escape";
 						return ERR_BAD_JSON;
+					}
 					i += 6;
 				}
 			} else if (c == '"') {
@@ -103,8 +112,10 @@ lex(const char *b, size_t len, struct span *keys, size_t *nkeys)
 					(*nkeys)++;
 					in_key = 0;
 				}
-			} else if (c < 0x20)
+			} else if (c < 0x20) {
+				*why = "control character in a string";
 				return ERR_BAD_JSON;	/* must be escaped */
+			}
 			continue;
 		}
 		if (is_ws((char)c))
@@ -124,8 +135,10 @@ lex(const char *b, size_t len, struct span *keys, size_t *nkeys)
 			break;
 		case '{':
 		case '[':
-			if (++depth > LIMIT_JSON_DEPTH)
+			if (++depth > LIMIT_JSON_DEPTH) {
+				*why = "nested too deeply";
 				return ERR_BAD_JSON;
+			}
 			expect_key = depth == 1;
 			break;
 		case '}':
@@ -157,7 +170,8 @@ valid_json_lex(const char *body, size_t len)
 {
 	struct span	 keys[MAX_KEYS];
 	size_t		 n;
-	enum api_err	 e = lex(body, len, keys, &n);
+	const char	*why = NULL;
+	enum api_err	 e = lex(body, len, keys, &n, &why);
 
 	return e == ERR_UNKNOWN_FIELD ? ERR_BAD_JSON : e;
 }
@@ -354,8 +368,9 @@ valid_object(const char *body, size_t len, const struct field *fields,
 		*why = "body is not valid UTF-8";
 		return ERR_BAD_JSON;
 	}
-	if ((e = lex(body, len, keys, &nkeys)) != ERR_NONE) {
-		*why = e == ERR_UNKNOWN_FIELD ? "too many fields" : NULL;
+	if ((e = lex(body, len, keys, &nkeys, why)) != ERR_NONE) {
+		if (e == ERR_UNKNOWN_FIELD)
+			*why = "too many fields";
 		return e;
 	}
 	if ((obj = parse_strict(body, len)) == NULL)
