@@ -33,6 +33,12 @@ post_register(struct app *app, const struct request *req,
 	if ((e = valid_object(req->body, req->body_len, register_fields,
 	    NFIELDS, &in, v, &resp->detail)) != ERR_NONE)
 		return e;
+	/* HTTP Basic (RFC 7617 section 2) cannot carry a colon in a name. */
+	if (memchr(v[0].str, ':', v[0].len) != NULL) {
+		resp->detail = "name must not contain ':'";
+		e = ERR_INVALID_FIELD;
+		goto out;
+	}
 	if (util_uuid4(pid) == -1 ||
 	    password_hash(v[1].str, v[1].len, config_password_cost(app->cfg),
 	    hash) == -1) {

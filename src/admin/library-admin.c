@@ -157,6 +157,10 @@ cmd_user_add(struct store *st, struct config *cfg, const char *name,
 		fprintf(stderr, "library-admin: %s\n", why);
 		return 1;
 	}
+	if (strchr(name, ':') != NULL) {
+		fprintf(stderr, "library-admin: name must not contain ':'\n");
+		return 1;
+	}
 	n = read_password(pw, sizeof(pw));
 	if (n < 0 || valid_string(&password_field, pw, (size_t)n, &why) !=
 	    ERR_NONE) {

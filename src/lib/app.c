@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "auth.h"
@@ -93,12 +94,18 @@ app_handle(struct app *app, const struct route *routes, size_t n,
 		log_error(__func__, "out of memory");
 }
 
-static volatile sig_atomic_t app_stop;
+static volatile sig_atomic_t app_stop, app_busy;
 
+/*
+ * SIGTERM: idle, leave at once (libfcgi would restart an interrupted
+ * accept); busy, finish the request in hand and leave the loop after it.
+ */
 static void
 on_term(int sig)
 {
 	(void)sig;
+	if (!app_busy)
+		_exit(EXIT_SUCCESS);
 	app_stop = 1;
 }
 
@@ -136,6 +143,7 @@ app_main(const char *name, const struct route *routes, size_t n)
 	sigaction(SIGTERM, &sa, NULL);
 
 	while (!app_stop && (r = io_accept(io, &req)) == 1) {
+		app_busy = 1;
 		app_handle(&app, routes, n, &req, &resp);
 		if (response_render(&resp, &out, &outlen) == 0) {
 			if (io_write(io, out, outlen) == -1)
@@ -154,6 +162,7 @@ app_main(const char *name, const struct route *routes, size_t n)
 		response_free(&resp);
 		request_free(&req);
 		io_finish(io);
+		app_busy = 0;
 	}
 	status = EXIT_SUCCESS;
 out:

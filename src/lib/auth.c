@@ -52,7 +52,7 @@ auth_basic_parse(const char *header, struct basic_cred *cred)
 	while (len > 0 && p[len - 1] == ' ')
 		len--;			/* optional trailing whitespace */
 	/* Strict RFC 4648 section 4: groups of four, '=' only at the end. */
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > LIMIT_BASIC_DECODED)
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > LIMIT_BASIC_DECODED + 2)
 		return -1;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
@@ -64,6 +64,8 @@ auth_basic_parse(const char *header, struct basic_cred *cred)
 		if (pad > 0 || !is_b64(c))
 			return -1;
 	}
+	if (len / 4 * 3 - pad > LIMIT_BASIC_DECODED)
+		return -1;
 	/* The decoder reads until a non-alphabet byte: '=' or the NUL. */
 	n = jwt_Base64decode(cred->buf, p);
 	if (n < 0 || (size_t)n != len / 4 * 3 - pad)

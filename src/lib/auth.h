@@ -28,9 +28,11 @@ int auth_basic_parse(const char *header, struct basic_cred *cred);
 
 /*
  * The token sent with req: Authorization "Bearer <t>" first, then
- * x-access-tokens. Returns ERR_NONE with *tok and *len set, ERR_TOKEN_MISSING
- * when neither is there, ERR_TOKEN_INVALID when a header is malformed
- * (other scheme, several values, over the size cap).
+ * x-access-tokens (an Authorization header of another scheme is not a
+ * token and is passed over). Returns ERR_NONE with *tok and *len set,
+ * ERR_TOKEN_MISSING when there is none, ERR_TOKEN_INVALID when the value
+ * is not token-shaped (several merged values, foreign bytes, over the
+ * size cap).
  */
 enum api_err auth_token_from(const struct request *req, const char **tok,
     size_t *len);

@@ -16,6 +16,61 @@
 _Static_assert(PASSWORD_HASH_MAX >= CRYPT_OUTPUT_SIZE,
     "PASSWORD_HASH_MAX must hold a crypt output");
 
+/*
+ * libxcrypt refuses passphrases of CRYPT_MAX_PASSPHRASE_SIZE (512) bytes
+ * or more, and the API takes passwords up to LIMIT_PASSWORD_MAX (1024).
+ * A longer passphrase is first folded below the cap with libxcrypt itself:
+ * its first FOLD_CHUNK bytes are replaced by their SHA-512-crypt digest
+ * under a fixed setting, until it fits. The fold is deterministic, so the
+ * verifier computes the same input; shorter passwords are used as they are.
+ */
+#define FOLD_CHUNK	384
+#define FOLD_SETTING	"$6$rounds=1000$library-api$"
+
+struct crypt_data;
+static struct crypt_data *crypt_area(void);
+
+/* Write the yescrypt input for pw into out (size CRYPT_MAX_PASSPHRASE_SIZE
+ * or more); -1 on failure. */
+static int
+phrase_fold(const char *pw, size_t pwlen, char *out, size_t outsz)
+{
+	struct crypt_data	*cd;
+	char			 buf[2 * 1024 + 1];
+	size_t			 len = pwlen;
+
+	if (pwlen >= sizeof(buf) || outsz < CRYPT_MAX_PASSPHRASE_SIZE)
+		return -1;
+	memcpy(buf, pw, pwlen);
+	buf[len] = '\0';
+	while (len >= CRYPT_MAX_PASSPHRASE_SIZE) {
+		char		 chunk[FOLD_CHUNK + 1];
+		const char	*digest;
+		size_t		 dlen;
+
+		if ((cd = crypt_area()) == NULL)
+			return -1;
+		memcpy(chunk, buf, FOLD_CHUNK);
+		chunk[FOLD_CHUNK] = '\0';
+		if (crypt_rn(chunk, FOLD_SETTING, cd, sizeof(*cd)) == NULL ||
+		    cd->output[0] == '*') {
+			util_wipe(chunk, sizeof(chunk));
+			return -1;
+		}
+		util_wipe(chunk, sizeof(chunk));
+		/* The digest is what follows the setting's last '$'. */
+		digest = strrchr(cd->output, '$') + 1;
+		dlen = strlen(digest);
+		memmove(buf + dlen, buf + FOLD_CHUNK, len - FOLD_CHUNK + 1);
+		memcpy(buf, digest, dlen);
+		len = len - FOLD_CHUNK + dlen;
+		util_wipe(cd, sizeof(*cd));
+	}
+	memcpy(out, buf, len + 1);
+	util_wipe(buf, sizeof(buf));
+	return 0;
+}
+
 /* crypt_data is ~32 KiB: one per process, not on the stack. */
 static struct crypt_data *
 crypt_area(void)
@@ -32,12 +87,14 @@ password_hash(const char *pw, size_t pwlen, unsigned long cost,
     char out[PASSWORD_HASH_MAX])
 {
 	char			 salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	char			 phrase[CRYPT_MAX_PASSPHRASE_SIZE];
 	struct crypt_data	*cd;
 	int			 rc = -1;
 
 	if (memchr(pw, '\0', pwlen) != NULL || strlen(pw) != pwlen)
 		return -1;
-	if ((cd = crypt_area()) == NULL)
+	if (phrase_fold(pw, pwlen, phrase, sizeof(phrase)) == -1 ||
+	    (cd = crypt_area()) == NULL)
 		return -1;
 	/* NULL random bytes: libxcrypt reads the OS random source itself. */
 	if (crypt_gensalt_rn("$y$", cost, NULL, 0, salt, sizeof(salt)) ==
@@ -45,7 +102,7 @@ password_hash(const char *pw, size_t pwlen, unsigned long cost,
 		log_error(__func__, "crypt_gensalt_rn: %s", strerror(errno));
 		return -1;
 	}
-	if (crypt_rn(pw, salt, cd, sizeof(*cd)) == NULL ||
+	if (crypt_rn(phrase, salt, cd, sizeof(*cd)) == NULL ||
 	    cd->output[0] == '*') {
 		log_error(__func__, "crypt_rn failed");
 		goto out;
@@ -56,25 +113,29 @@ password_hash(const char *pw, size_t pwlen, unsigned long cost,
 	rc = 0;
 out:
 	util_wipe(cd, sizeof(*cd));
+	util_wipe(phrase, sizeof(phrase));
 	return rc;
 }
 
 int
 password_verify(const char *pw, size_t pwlen, const char *hash)
 {
+	char			 phrase[CRYPT_MAX_PASSPHRASE_SIZE];
 	struct crypt_data	*cd;
 	int			 ok = 0;
 
 	if (hash == NULL || memchr(pw, '\0', pwlen) != NULL ||
 	    strlen(pw) != pwlen)
 		return 0;
-	if ((cd = crypt_area()) == NULL)
+	if (phrase_fold(pw, pwlen, phrase, sizeof(phrase)) == -1 ||
+	    (cd = crypt_area()) == NULL)
 		return 0;
-	if (crypt_rn(pw, hash, cd, sizeof(*cd)) != NULL &&
+	if (crypt_rn(phrase, hash, cd, sizeof(*cd)) != NULL &&
 	    cd->output[0] != '*')
 		ok = util_ct_equal(cd->output, strlen(cd->output), hash,
 		    strlen(hash));
 	util_wipe(cd, sizeof(*cd));
+	util_wipe(phrase, sizeof(phrase));
 	return ok;
 }
 

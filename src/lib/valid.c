@@ -151,10 +151,15 @@ lex(const char *b, size_t len, struct span *keys, size_t *nkeys,
 		case ',':
 			expect_key = depth == 1;
 			break;
-		case '\'':
-			return ERR_BAD_JSON;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			/*
+			 * Outside strings JSON has only numbers and the words
+			 * true, false, null: this refuses NaN, Infinity and
+			 * single quotes, which json-c accepts even when strict.
+			 */
+			if (!((c >= '0' && c <= '9') || c == '-' || c == '+' ||
+			    c == '.' || c == ':' ||
+			    (c != 0 && strchr("truefalsnE", c) != NULL)))
 				return ERR_BAD_JSON;
 			expect_key = 0;
 			break;
