@@ -1,0 +1,391 @@
+/*
+ * t_conf.c: unit tests for conf.c: the "key = value" format (comments,
+ * blank lines, trimming, unknown keys, value ranges, line cap) and
+ * config_load's file and LIBRARY_* environment overrides.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "limits.h"
+#include "tap.h"
+
+#ifndef LIBRARY_DB_DEFAULT
+#error "LIBRARY_DB_DEFAULT comes from AM_CPPFLAGS"
+#endif
+
+static const char *const env_names[] = {
+	"LIBRARY_CONF", "LIBRARY_DB", "LIBRARY_SECRET_FILE",
+	"LIBRARY_TOKEN_LIFETIME", "LIBRARY_PASSWORD_COST", "LIBRARY_ISSUER",
+};
+
+static void
+clear_env(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+		unsetenv(env_names[i]);
+}
+
+/* Parse text into a fresh default configuration; returns the rc. */
+static int
+parse(const char *text, size_t len, struct config **cfgp, char *err,
+    size_t errsz)
+{
+	*cfgp = config_new_defaults();
+	if (*cfgp == NULL)
+		return -2;
+	err[0] = '\0';
+	return config_parse(*cfgp, text, len, err, errsz);
+}
+
+static void
+test_defaults(void)
+{
+	struct config	*cfg = config_new_defaults();
+
+	ok(cfg != NULL, "new_defaults");
+	if (cfg == NULL)
+		return;
+	is_str(config_db_path(cfg), LIBRARY_DB_DEFAULT, "default database");
+	is_str(config_secret_file(cfg), LIBRARY_SECRET_DEFAULT,
+	    "default secret_file");
+	is_str(config_issuer(cfg), "library-api", "default issuer");
+	is_int(config_token_lifetime(cfg), LIMIT_LIFETIME_DEFAULT,
+	    "default token_lifetime");
+	is_int(config_password_cost(cfg), 0, "default password_cost");
+	config_free(cfg);
+	config_free(NULL);
+	ok(1, "config_free(NULL) is harmless");
+}
+
+/* Good text: every key, with the format's whitespace rules. */
+static void
+test_parse_good(void)
+{
+	struct config	*cfg;
+	char		 err[256];
+	const char	*text =
+	    "database = /srv/lib/library.db\n"
+	    "secret_file=/srv/lib/secret\n"
+	    "token_lifetime = 3600\n"
+	    "password_cost = 5\n"
+	    "issuer = my-issuer\n";
+	const char	*spaced =
+	    "# a comment line\n"
+	    "\n"
+	    "   \n"
+	    "\t\n"
+	    "   # an indented comment = with equals\n"
+	    "  database\t=\t/path with spaces/x.db  \r\n"
+	    "issuer= iss  \r\n"
+	    "token_lifetime   =1\n"
+	    "password_cost = 11";		/* last line without newline */
+
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
+	    "parse: all five keys");
+	is_str(config_db_path(cfg), "/srv/lib/library.db", "database set");
+	is_str(config_secret_file(cfg), "/srv/lib/secret",
+	    "secret_file set (no spaces around =)");
+	is_int(config_token_lifetime(cfg), 3600, "token_lifetime set");
+	is_int(config_password_cost(cfg), 5, "password_cost set");
+	is_str(config_issuer(cfg), "my-issuer", "issuer set");
+	config_free(cfg);
+
+	is_int(parse(spaced, strlen(spaced), &cfg, err, sizeof(err)), 0,
+	    "parse: comments, blank lines, tabs, CRLF, no final newline");
+	if (err[0] != '\0')
+		diag("err: %s", err);
+	is_str(config_db_path(cfg), "/path with spaces/x.db",
+	    "value trimmed at both ends, inner spaces kept");
+	is_str(config_issuer(cfg), "iss", "CR before LF trimmed");
+	is_int(config_token_lifetime(cfg), LIMIT_LIFETIME_MIN,
+	    "token_lifetime minimum 1 accepted");
+	is_int(config_password_cost(cfg), 11,
+	    "password_cost 11 on a last line without newline");
+	is_str(config_secret_file(cfg), LIBRARY_SECRET_DEFAULT,
+	    "keys not given keep their defaults");
+	config_free(cfg);
+
+	is_int(parse("", 0, &cfg, err, sizeof(err)), 0, "parse: empty text");
+	config_free(cfg);
+	text = "token_lifetime = 2592000\npassword_cost = 0\n";
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0, "parse: token_lifetime maximum, "
+	    "password_cost 0");
+	is_int(config_token_lifetime(cfg), LIMIT_LIFETIME_MAX,
+	    "token_lifetime 2592000 accepted");
+	config_free(cfg);
+}
+
+/* Bad text: each case fails with an error naming the line. */
+static const struct {
+	const char	*name;
+	const char	*text;
+	const char	*in_err;	/* substring expected in err */
+} bad_cases[] = {
+	{ "unknown key", "colour = blue\n", "line 1" },
+	{ "unknown key named", "colour = blue\n", "colour" },
+	{ "unknown key on line 3", "# c\n\ncolour = blue\n", "line 3" },
+	{ "key case matters", "Database = /x\n", "line 1" },
+	{ "missing '='", "database /x.db\n", "line 1" },
+	{ "missing '=' line 2", "issuer = a\ndatabase\n", "line 2" },
+	{ "empty key", "= value\n", "line 1" },
+	{ "empty value", "database =\n", "line 1" },
+	{ "empty value, spaces", "database =   \n", "line 1" },
+	{ "token_lifetime 0", "token_lifetime = 0\n", "token_lifetime" },
+	{ "token_lifetime -1", "token_lifetime = -1\n", "token_lifetime" },
+	{ "token_lifetime 2592001", "token_lifetime = 2592001\n",
+	    "token_lifetime" },
+	{ "token_lifetime abc", "token_lifetime = abc\n", "token_lifetime" },
+	{ "token_lifetime +5", "token_lifetime = +5\n", "token_lifetime" },
+	{ "token_lifetime 05", "token_lifetime = 05\n", "token_lifetime" },
+	{ "token_lifetime 1 2", "token_lifetime = 1 2\n", "token_lifetime" },
+	{ "token_lifetime 1800s", "token_lifetime = 1800s\n",
+	    "token_lifetime" },
+	{ "token_lifetime huge",
+	    "token_lifetime = 99999999999999999999\n", "token_lifetime" },
+	{ "password_cost 12", "password_cost = 12\n", "password_cost" },
+	{ "password_cost -1", "password_cost = -1\n", "password_cost" },
+	{ "password_cost x", "password_cost = x\n", "password_cost" },
+	{ "issuer with a space", "issuer = my issuer\n", "issuer" },
+	{ "issuer with a control char", "issuer = a\x01z\n", "issuer" },
+	{ "issuer non-ASCII", "issuer = \xc3\xa9\n", "issuer" },
+};
+
+static void
+test_parse_bad(void)
+{
+	struct config	*cfg;
+	char		 err[256], line[LIMIT_CONF_LINE + 64], issuer[160];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		int rc = parse(bad_cases[i].text, strlen(bad_cases[i].text),
+		    &cfg, err, sizeof(err));
+
+		is_int(rc, -1, "parse rejects: %s", bad_cases[i].name);
+		ok(strstr(err, bad_cases[i].in_err) != NULL,
+		    "error for %s mentions \"%s\" (err: %s)",
+		    bad_cases[i].name, bad_cases[i].in_err, err);
+		config_free(cfg);
+	}
+
+	/* A NUL byte inside a value (the length covers it). */
+	is_int(parse("database = /a\0b\n", 16, &cfg, err, sizeof(err)), -1,
+	    "parse rejects a NUL byte inside a value");
+	config_free(cfg);
+
+	/* Issuer: 100 printable characters at most. */
+	memset(issuer, 'i', sizeof(issuer));
+	memcpy(issuer, "issuer = ", 9);
+	issuer[9 + 100] = '\n';
+	is_int(parse(issuer, 9 + 100 + 1, &cfg, err, sizeof(err)), 0,
+	    "parse: issuer of 100 characters");
+	config_free(cfg);
+	issuer[9 + 100] = 'i';
+	issuer[9 + 101] = '\n';
+	is_int(parse(issuer, 9 + 101 + 1, &cfg, err, sizeof(err)), -1,
+	    "parse rejects an issuer of 101 characters");
+	config_free(cfg);
+
+	/* Line cap: LIMIT_CONF_LINE bytes is fine, one more is not, even
+	 * for a comment. */
+	memset(line, '#', sizeof(line));
+	line[LIMIT_CONF_LINE] = '\n';
+	is_int(parse(line, LIMIT_CONF_LINE + 1, &cfg, err, sizeof(err)), 0,
+	    "parse: a comment line of exactly %d bytes", LIMIT_CONF_LINE);
+	config_free(cfg);
+	memset(line, '#', sizeof(line));
+	line[LIMIT_CONF_LINE + 1] = '\n';
+	is_int(parse(line, LIMIT_CONF_LINE + 2, &cfg, err, sizeof(err)), -1,
+	    "parse rejects a line of %d bytes", LIMIT_CONF_LINE + 1);
+	ok(strstr(err, "line 1") != NULL, "overlong line error names line 1 "
+	    "(err: %s)", err);
+	config_free(cfg);
+	memset(line, '/', sizeof(line));
+	memcpy(line, "database = ", 11);
+	is_int(parse(line, LIMIT_CONF_LINE, &cfg, err, sizeof(err)), 0,
+	    "parse: a database line of exactly %d bytes, no newline",
+	    LIMIT_CONF_LINE);
+	ok(cfg != NULL && strlen(config_db_path(cfg)) == LIMIT_CONF_LINE - 11,
+	    "the long database path is kept whole");
+	config_free(cfg);
+
+	/* A tiny error buffer is truncated, never overrun. */
+	memset(err, 'Z', sizeof(err));
+	cfg = config_new_defaults();
+	is_int(config_parse(cfg, "colour = blue\n", 14, err, 8), -1,
+	    "parse with an 8-byte error buffer fails");
+	ok(memchr(err, '\0', 8) != NULL && err[8] == 'Z',
+	    "the error message stays within its 8 bytes");
+	config_free(cfg);
+}
+
+/* Write text to a fresh temporary file; path in path[]. 0 or -1. */
+static int
+write_temp(char *path, size_t pathsz, const char *text, size_t len)
+{
+	const char	*tmp = getenv("TMPDIR");
+	int		 fd;
+
+	snprintf(path, pathsz, "%s/t_conf.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	if (len > 0 && write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+test_load(void)
+{
+	struct config	*cfg;
+	char		 path[4096], bad[4096], big[4096], *buf;
+	const char	*text = "database = /from/file.db\n"
+	    "token_lifetime = 600\n"
+	    "issuer = file-issuer\n";
+
+	clear_env();
+	if (write_temp(path, sizeof(path), text, strlen(text)) == -1) {
+		skip(1, "cannot write a temporary file: %s", strerror(errno));
+		return;
+	}
+
+	/* The file named by LIBRARY_CONF. */
+	setenv("LIBRARY_CONF", path, 1);
+	cfg = config_load();
+	ok(cfg != NULL, "load: LIBRARY_CONF file");
+	if (cfg != NULL) {
+		is_str(config_db_path(cfg), "/from/file.db",
+		    "load: database from the file");
+		is_int(config_token_lifetime(cfg), 600,
+		    "load: token_lifetime from the file");
+		is_str(config_issuer(cfg), "file-issuer",
+		    "load: issuer from the file");
+		is_str(config_secret_file(cfg), LIBRARY_SECRET_DEFAULT,
+		    "load: secret_file default kept");
+		config_free(cfg);
+	}
+
+	/* The environment beats the file. */
+	setenv("LIBRARY_DB", "/from/env.db", 1);
+	setenv("LIBRARY_SECRET_FILE", "/from/env.secret", 1);
+	setenv("LIBRARY_TOKEN_LIFETIME", "700", 1);
+	setenv("LIBRARY_PASSWORD_COST", "3", 1);
+	setenv("LIBRARY_ISSUER", "env-issuer", 1);
+	cfg = config_load();
+	ok(cfg != NULL, "load: file and environment");
+	if (cfg != NULL) {
+		is_str(config_db_path(cfg), "/from/env.db",
+		    "load: LIBRARY_DB overrides database");
+		is_str(config_secret_file(cfg), "/from/env.secret",
+		    "load: LIBRARY_SECRET_FILE overrides secret_file");
+		is_int(config_token_lifetime(cfg), 700,
+		    "load: LIBRARY_TOKEN_LIFETIME overrides token_lifetime");
+		is_int(config_password_cost(cfg), 3,
+		    "load: LIBRARY_PASSWORD_COST sets password_cost");
+		is_str(config_issuer(cfg), "env-issuer",
+		    "load: LIBRARY_ISSUER overrides issuer");
+		config_free(cfg);
+	}
+
+	/* An empty variable counts as unset. */
+	setenv("LIBRARY_DB", "", 1);
+	setenv("LIBRARY_TOKEN_LIFETIME", "", 1);
+	cfg = config_load();
+	ok(cfg != NULL, "load: empty overrides");
+	if (cfg != NULL) {
+		is_str(config_db_path(cfg), "/from/file.db",
+		    "load: empty LIBRARY_DB ignored");
+		is_int(config_token_lifetime(cfg), 600,
+		    "load: empty LIBRARY_TOKEN_LIFETIME ignored");
+		config_free(cfg);
+	}
+
+	/* Bad override values stop the load. */
+	setenv("LIBRARY_TOKEN_LIFETIME", "0", 1);
+	ok(config_load() == NULL, "load: LIBRARY_TOKEN_LIFETIME=0 -> NULL");
+	setenv("LIBRARY_TOKEN_LIFETIME", "2592001", 1);
+	ok(config_load() == NULL,
+	    "load: LIBRARY_TOKEN_LIFETIME=2592001 -> NULL");
+	setenv("LIBRARY_TOKEN_LIFETIME", "abc", 1);
+	ok(config_load() == NULL, "load: LIBRARY_TOKEN_LIFETIME=abc -> NULL");
+	unsetenv("LIBRARY_TOKEN_LIFETIME");
+	setenv("LIBRARY_PASSWORD_COST", "12", 1);
+	ok(config_load() == NULL, "load: LIBRARY_PASSWORD_COST=12 -> NULL");
+	unsetenv("LIBRARY_PASSWORD_COST");
+	setenv("LIBRARY_ISSUER", "two words", 1);
+	ok(config_load() == NULL, "load: LIBRARY_ISSUER with a space -> NULL");
+	clear_env();
+
+	/* A file that does not parse. */
+	if (write_temp(bad, sizeof(bad), "colour = blue\n", 14) == 0) {
+		setenv("LIBRARY_CONF", bad, 1);
+		ok(config_load() == NULL, "load: unknown key in file -> NULL");
+		unlink(bad);
+	}
+
+	/* A file over LIMIT_CONF_MAX. */
+	if ((buf = malloc(LIMIT_CONF_MAX + 1)) != NULL) {
+		memset(buf, '\n', LIMIT_CONF_MAX + 1);
+		if (write_temp(big, sizeof(big), buf, LIMIT_CONF_MAX + 1) ==
+		    0) {
+			setenv("LIBRARY_CONF", big, 1);
+			ok(config_load() == NULL,
+			    "load: file of %d bytes -> NULL",
+			    LIMIT_CONF_MAX + 1);
+			unlink(big);
+		}
+		free(buf);
+	}
+
+	/* LIBRARY_CONF naming a missing file is an error, not defaults. */
+	unlink(path);
+	setenv("LIBRARY_CONF", path, 1);
+	ok(config_load() == NULL, "load: LIBRARY_CONF missing file -> NULL");
+	setenv("LIBRARY_CONF", "/nonexistent-dir/library-api.conf", 1);
+	ok(config_load() == NULL,
+	    "load: LIBRARY_CONF in a missing directory -> NULL");
+
+	/* Without LIBRARY_CONF the compiled-in file may be absent. */
+	clear_env();
+	if (access(LIBRARY_CONF_DEFAULT, F_OK) == 0)
+		skip(3, "%s exists on this system", LIBRARY_CONF_DEFAULT);
+	else {
+		cfg = config_load();
+		ok(cfg != NULL, "load: no LIBRARY_CONF and no default file "
+		    "gives defaults");
+		if (cfg != NULL)
+			is_str(config_db_path(cfg), LIBRARY_DB_DEFAULT,
+			    "load: defaults in effect");
+		else
+			ok(0, "load: defaults in effect");
+		config_free(cfg);
+		setenv("LIBRARY_CONF", "", 1);
+		cfg = config_load();
+		ok(cfg != NULL, "load: empty LIBRARY_CONF means the default");
+		config_free(cfg);
+	}
+	clear_env();
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_parse_good();
+	test_parse_bad();
+	test_load();
+	return done_testing();
+}
