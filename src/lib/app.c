@@ -61,9 +61,14 @@ app_require_json(const struct request *req)
 	const char	*ct = req->content_type;
 	size_t		 n = strlen("application/json");
 
-	/* RFC 9110 section 8.3: type/subtype is case-insensitive. */
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
-	    (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' '))
+	/* RFC 9110 section 8.3: type/subtype is case-insensitive, then
+	 * optional whitespace and parameters. */
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return ERR_MEDIA_TYPE;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (*ct != '\0' && *ct != ';')
 		return ERR_MEDIA_TYPE;
 	if (req->body == NULL)
 		return ERR_BAD_JSON;

@@ -11,14 +11,14 @@
 #define PASSWORD_COST_DEFAULT 0	/* 0: libxcrypt's default yescrypt cost */
 
 /*
- * Hash pw (pwlen bytes, no NUL inside) with a fresh salt at cost (0 for
+ * Hash pw (pwlen bytes, no NUL inside, pw[pwlen] == '\0') with a fresh salt at cost (0 for
  * libxcrypt's default, else 1..11). Writes the hash into out. 0 or -1.
  */
 int password_hash(const char *pw, size_t pwlen, unsigned long cost,
     char out[PASSWORD_HASH_MAX]);
 
 /*
- * 1 when pw matches hash, 0 otherwise (also for a malformed hash). The
+ * pw as for password_hash. 1 when pw matches hash, 0 otherwise (also for a malformed hash). The
  * final comparison is constant-time.
  */
 int password_verify(const char *pw, size_t pwlen, const char *hash);

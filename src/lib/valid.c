@@ -191,7 +191,8 @@ parse_strict(const char *body, size_t len)
 
 	if (len == 0 || len > LIMIT_BODY_MAX)
 		return NULL;
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL)
+	/* json-c refuses depth >= max_depth - 1: allow exactly LIMIT_JSON_DEPTH. */
+	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH + 1)) == NULL)
 		return NULL;
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

@@ -40,7 +40,8 @@ struct field_value {
  * ERR_NONE, *obj holds the parsed object (caller releases with
  * json_object_put) and values[i] describes fields[i]. On failure returns
  * ERR_BAD_JSON, ERR_UNKNOWN_FIELD or ERR_INVALID_FIELD, *obj is NULL and
- * *detail points to a static message (may name the field).
+ * *detail points to a static message (may name the field) or is NULL
+ * when the error's default message fits.
  * n is at most 8.
  */
 enum api_err valid_object(const char *body, size_t len,
