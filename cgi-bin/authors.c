@@ -93,7 +93,7 @@ create(struct app *app, const struct request *req, struct response *resp,
 	enum api_err	 e;
 
 	(void)id;
-	if ((e = app_authenticate(app, req, &me)) != ERR_NONE)
+	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
 		return e;
 	if ((e = read_author(req, resp, &in, &a)) != ERR_NONE)
 		return e;
@@ -125,7 +125,7 @@ list(struct app *app, const struct request *req, struct response *resp,
 	enum api_err	 e;
 
 	(void)id;
-	if ((e = app_authenticate(app, req, &me)) != ERR_NONE)
+	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
 		return e;
 	if ((e = route_query_paging(req->query, &limit, &offset)) != ERR_NONE)
 		return e;
@@ -160,7 +160,7 @@ read_one(struct app *app, const struct request *req, struct response *resp,
 	struct user	 me;
 	enum api_err	 e;
 
-	if ((e = app_authenticate(app, req, &me)) != ERR_NONE)
+	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
 		return e;
 	return app_store_err(store_author_get(app->store, me.id, id, get_one,
 	    resp), ERR_AUTHOR_NOT_FOUND, ERR_INTERNAL);
@@ -175,7 +175,7 @@ replace(struct app *app, const struct request *req, struct response *resp,
 	json_object	*in = NULL;
 	enum api_err	 e;
 
-	if ((e = app_authenticate(app, req, &me)) != ERR_NONE)
+	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
 		return e;
 	if ((e = read_author(req, resp, &in, &a)) != ERR_NONE)
 		return e;
@@ -196,7 +196,7 @@ remove_one(struct app *app, const struct request *req,
 	json_object	*out;
 	enum api_err	 e;
 
-	if ((e = app_authenticate(app, req, &me)) != ERR_NONE)
+	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
 		return e;
 	if ((e = app_store_err(store_author_delete(app->store, me.id, id),
 	    ERR_AUTHOR_NOT_FOUND, ERR_INTERNAL)) != ERR_NONE)

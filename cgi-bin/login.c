@@ -1,7 +1,12 @@
 /*
- * login: GET or POST /login with HTTP Basic credentials returns a token.
- * An unknown name costs one password hash too, and every failure gets
- * the same answer.
+ * login: GET or POST /login with HTTP Basic credentials returns a token;
+ * POST /logout revokes the token it is sent with.
+ *
+ * Failed logins are counted per name and per client address in the
+ * database (so every process and CGI run shares them); past the limit
+ * the answer is 429 with Retry-After until the window ends, checked
+ * before any hashing. An unknown name, a wrong password and a disabled
+ * user get the same answer at the same cost (one hash).
  */
 #include "config.h"
 
@@ -11,8 +16,28 @@
 #include "app.h"
 #include "auth.h"
 #include "limits.h"
+#include "log.h"
 #include "password.h"
 #include "util.h"
+
+static enum api_err
+throttled(struct app *app, const char *name, size_t name_len,
+    const char *addr, int64_t now, struct response *resp)
+{
+	int64_t		 retry = 0;
+	enum api_err	 e;
+
+	e = app_store_err(store_throttle_check(app->store, name, name_len,
+	    addr, now, config_login_window(app->cfg),
+	    config_login_max_failures(app->cfg),
+	    config_login_max_failures_addr(app->cfg), &retry),
+	    ERR_INTERNAL, ERR_INTERNAL);
+	if (e == ERR_NONE && retry > 0) {
+		resp->retry_after = (long)retry;
+		return ERR_TOO_MANY_ATTEMPTS;
+	}
+	return e;
+}
 
 static enum api_err
 login(struct app *app, const struct request *req, struct response *resp,
@@ -21,15 +46,22 @@ login(struct app *app, const struct request *req, struct response *resp,
 	struct basic_cred	 cred;
 	struct user		 user;
 	enum store_rc		 rc = STORE_NOTFOUND;
+	enum api_err		 e;
 	json_object		*out;
 	char			*tok;
-	int64_t			 now = util_now(),
+	const char		*addr = req->remote_addr ? req->remote_addr : "";
+	int64_t			 now = util_now(), iat,
 				 life = config_token_lifetime(app->cfg);
 	int			 ok;
 
 	(void)id;
 	if (auth_basic_parse(req->authorization, &cred) == -1)
 		return ERR_LOGIN_FAILED;
+	if ((e = throttled(app, cred.user, cred.user_len, addr, now, resp)) !=
+	    ERR_NONE) {
+		util_wipe(&cred, sizeof(cred));
+		return e;
+	}
 	memset(&user, 0, sizeof(user));
 	if (cred.user_len > 0 && cred.user_len <= sizeof(user.name) - 1)
 		rc = store_user_by_name(app->store, cred.user, cred.user_len,
@@ -41,13 +73,22 @@ login(struct app *app, const struct request *req, struct response *resp,
 	/* Same cost either way: hash against a dummy for unknown names. */
 	ok = password_verify(cred.pass, cred.pass_len, rc == STORE_OK ?
 	    user.hash : password_dummy_hash(config_password_cost(app->cfg))) &&
-	    rc == STORE_OK;
-	util_wipe(&cred, sizeof(cred));
+	    rc == STORE_OK && !user.disabled;
+	util_wipe(cred.pass, cred.pass_len);
 	util_wipe(user.hash, sizeof(user.hash));
-	if (!ok)
+	if (!ok) {
+		if (store_throttle_fail(app->store, cred.user, cred.user_len,
+		    addr, now, config_login_window(app->cfg)) != STORE_OK)
+			log_error(__func__, "cannot count a failed login");
+		util_wipe(&cred, sizeof(cred));
 		return ERR_LOGIN_FAILED;
-	if ((tok = token_issue(app->key, config_issuer(app->cfg),
-	    user.public_id, now, life)) == NULL)
+	}
+	store_throttle_reset(app->store, 0, cred.user, cred.user_len);
+	util_wipe(&cred, sizeof(cred));
+	/* Never before the last password change (see users.c). */
+	iat = now > user.tokens_valid_after ? now : user.tokens_valid_after;
+	if ((tok = token_issue(app_keys(app), config_issuer(app->cfg),
+	    user.public_id, iat, life)) == NULL)
 		return ERR_INTERNAL;
 	if ((out = json_object_new_object()) == NULL) {
 		free(tok);
@@ -61,9 +102,35 @@ login(struct app *app, const struct request *req, struct response *resp,
 	return ERR_NONE;
 }
 
+static enum api_err
+logout(struct app *app, const struct request *req, struct response *resp,
+    int64_t id)
+{
+	struct user		 me;
+	struct token_claims	 c;
+	json_object		*out;
+	enum api_err		 e;
+
+	(void)id;
+	if ((e = app_authenticate(app, req, &me, &c)) != ERR_NONE)
+		return e;
+	/* Kept until the token could no longer be used anyway. */
+	if ((e = app_store_err(store_token_revoke(app->store, c.jti,
+	    c.exp + config_clock_leeway(app->cfg), util_now()),
+	    ERR_INTERNAL, ERR_NONE)) != ERR_NONE)
+		return e;
+	if ((out = json_object_new_object()) == NULL)
+		return ERR_INTERNAL;
+	json_object_object_add(out, "message",
+	    json_object_new_string("logged out"));
+	response_json(resp, 200, out);
+	return ERR_NONE;
+}
+
 static const struct route routes[] = {
 	{ METHOD_GET, "/login", login },
 	{ METHOD_POST, "/login", login },
+	{ METHOD_POST, "/logout", logout },
 };
 
 int

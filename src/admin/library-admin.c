@@ -5,6 +5,12 @@
  *				(no echo) or one line of standard input
  *   user promote NAME		make a user an admin
  *   user list			list users (never their hashes)
+ *   user disable|enable NAME	refuse or allow a user's logins (disable
+ *				also ends every token issued until then)
+ *   user unlock NAME		forget a user name's failed logins
+ *   key list|rotate		show the key set; add a new signing key
+ *   key retire KID		remove a key (its tokens stop working)
+ *   migrate			bring the database schema up to date
  * It reads the same configuration as the responders (LIBRARY_CONF,
  * LIBRARY_DB, LIBRARY_SECRET_FILE, ...) and uses the same store and
  * password code.
@@ -25,6 +31,7 @@
 #include "log.h"
 #include "password.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 #include "valid.h"
 
@@ -40,7 +47,11 @@ usage(void)
 	    "usage: library-admin init\n"
 	    "       library-admin user add NAME [--admin]\n"
 	    "       library-admin user promote NAME\n"
-	    "       library-admin user list\n");
+	    "       library-admin user list\n"
+	    "       library-admin user disable|enable|unlock NAME\n"
+	    "       library-admin key list|rotate\n"
+	    "       library-admin key retire KID\n"
+	    "       library-admin migrate\n");
 	exit(2);
 }
 
@@ -200,6 +211,45 @@ print_user(void *arg, const char *public_id, const char *name, int admin)
 	return 0;
 }
 
+static int
+cmd_key(struct config *cfg, int argc, char *argv[])
+{
+	struct token_key	*k;
+	const char		*path = config_secret_file(cfg);
+	size_t			 i, n;
+	int			 rc = 1;
+
+	if ((k = token_key_load(path)) == NULL) {
+		fprintf(stderr, "library-admin: cannot load the key set %s\n",
+		    path);
+		return 1;
+	}
+	if (strcmp(argv[2], "list") == 0 && argc == 3) {
+		n = token_key_count(k);
+		for (i = 0; i < n; i++)
+			printf("%s%s\n", token_key_id(k, i),
+			    i + 1 == n ? "\tsigning" : "");
+		rc = 0;
+	} else if (strcmp(argv[2], "rotate") == 0 && argc == 3) {
+		if (token_key_rotate(k) == 0 && token_key_save(k, path) == 0) {
+			printf("key %s added and signing; responders pick it "
+			    "up on their next request\n",
+			    token_key_id(k, token_key_count(k) - 1));
+			rc = 0;
+		}
+	} else if (strcmp(argv[2], "retire") == 0 && argc == 4) {
+		if (token_key_retire(k, argv[3]) == 0 &&
+		    token_key_save(k, path) == 0) {
+			printf("key %s retired: its tokens are refused now\n",
+			    argv[3]);
+			rc = 0;
+		}
+	} else
+		usage();
+	token_key_free(k);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -215,6 +265,18 @@ main(int argc, char *argv[])
 		return 1;
 	if (strcmp(argv[1], "init") == 0 && argc == 2) {
 		rc = cmd_init(cfg);
+		goto out;
+	}
+	if (strcmp(argv[1], "key") == 0 && argc >= 3) {
+		rc = cmd_key(cfg, argc, argv);
+		goto out;
+	}
+	if (strcmp(argv[1], "migrate") == 0 && argc == 2) {
+		if ((st = store_open(config_db_path(cfg), 0)) != NULL) {
+			printf("database %s at schema version %d\n",
+			    config_db_path(cfg), STORE_SCHEMA_VERSION);
+			rc = 0;
+		}
 		goto out;
 	}
 	if (strcmp(argv[1], "user") != 0 || argc < 3)
@@ -236,7 +298,18 @@ main(int argc, char *argv[])
 		if (r == STORE_NOTFOUND)
 			fprintf(stderr, "library-admin: no such user\n");
 		rc = r == STORE_OK ? 0 : 1;
-	} else if (strcmp(argv[2], "list") == 0 && argc == 3)
+	} else if ((strcmp(argv[2], "disable") == 0 ||
+	    strcmp(argv[2], "enable") == 0) && argc == 4) {
+		enum store_rc r = store_user_set_disabled(st, argv[3],
+		    strlen(argv[3]), argv[2][0] == 'd');
+
+		if (r == STORE_NOTFOUND)
+			fprintf(stderr, "library-admin: no such user\n");
+		rc = r == STORE_OK ? 0 : 1;
+	} else if (strcmp(argv[2], "unlock") == 0 && argc == 4)
+		rc = store_throttle_reset(st, 0, argv[3], strlen(argv[3])) ==
+		    STORE_OK ? 0 : 1;
+	else if (strcmp(argv[2], "list") == 0 && argc == 3)
 		rc = store_user_list(st, print_user, NULL) == STORE_OK ? 0 : 1;
 	else
 		usage();

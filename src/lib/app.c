@@ -37,22 +37,37 @@ app_store_err(enum store_rc rc, enum api_err notfound, enum api_err conflict)
 	}
 }
 
+const struct token_key *
+app_keys(struct app *app)
+{
+	token_key_refresh(&app->key, config_secret_file(app->cfg));
+	return app->key;
+}
+
 enum api_err
 app_authenticate(struct app *app, const struct request *req,
-    struct user *user)
+    struct user *user, struct token_claims *claims)
 {
-	const char	*tok;
-	size_t		 len;
-	char		 pid[37];
-	enum api_err	 e;
+	struct token_claims	 c;
+	const char		*tok;
+	size_t			 len;
+	enum api_err		 e;
 
 	if ((e = auth_token_from(req, &tok, &len)) != ERR_NONE)
 		return e;
-	if ((e = token_verify(app->key, config_issuer(app->cfg), tok, len,
-	    util_now(), pid, sizeof(pid))) != ERR_NONE)
+	if ((e = token_verify_claims(app_keys(app), config_issuer(app->cfg),
+	    tok, len, util_now(), &c)) != ERR_NONE)
 		return e;
-	return app_store_err(store_user_by_public_id(app->store, pid, user),
-	    ERR_TOKEN_INVALID, ERR_INTERNAL);
+	if ((e = app_store_err(store_user_auth(app->store, c.public_id, c.jti,
+	    user), ERR_TOKEN_INVALID, ERR_INTERNAL)) != ERR_NONE)
+		return e;
+	/* Logged out, disabled, or issued before the last password change. */
+	if (user->revoked || user->disabled ||
+	    c.iat < user->tokens_valid_after)
+		return ERR_TOKEN_INVALID;
+	if (claims != NULL)
+		*claims = c;
+	return ERR_NONE;
 }
 
 enum api_err
@@ -132,7 +147,9 @@ app_main(const char *name, const struct route *routes, size_t n)
 	/* Everything from the process environment is read here, once. */
 	if ((app.cfg = config_load()) == NULL)
 		goto out;
-	if ((app.key = token_key_load(config_secret_file(app.cfg))) == NULL) {
+	if ((app.key = token_key_load(config_secret_file(app.cfg))) == NULL ||
+	    token_key_set_policy(app.key, config_clock_leeway(app.cfg),
+	    config_audience(app.cfg)) == -1) {
 		log_error(__func__, "refusing to serve without a usable secret");
 		goto out;
 	}

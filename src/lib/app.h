@@ -34,12 +34,16 @@ void app_handle(struct app *app, const struct route *routes, size_t n,
     const struct request *req, struct response *resp);
 
 /*
- * The user a request's token names: ERR_NONE with *user filled, or
- * ERR_TOKEN_MISSING / ERR_TOKEN_INVALID (also for an unknown user) /
- * ERR_UNAVAILABLE.
+ * The user a request's token names: ERR_NONE with *user (and *claims,
+ * when not NULL) filled, or ERR_TOKEN_MISSING / ERR_TOKEN_INVALID (also
+ * for an unknown, disabled or logged-out user, and a token older than
+ * the user's last password change) / ERR_UNAVAILABLE.
  */
 enum api_err app_authenticate(struct app *app, const struct request *req,
-    struct user *user);
+    struct user *user, struct token_claims *claims);
+
+/* The key set, reloaded first if its file changed. */
+const struct token_key *app_keys(struct app *app);
 
 /* Check Content-Type is application/json (parameters allowed) and the
  * body is present: ERR_NONE, ERR_MEDIA_TYPE or ERR_BAD_JSON. */

@@ -116,7 +116,8 @@ auth_token_from(const struct request *req, const char **tok, size_t *len)
 	if (t == NULL)
 		return ERR_TOKEN_MISSING;
 	*len = strlen(t);
-	while (*len > 0 && t[*len - 1] == ' ')
+	/* RFC 9110 section 5.6.3: optional white space is SP or HTAB. */
+	while (*len > 0 && (t[*len - 1] == ' ' || t[*len - 1] == '\t'))
 		(*len)--;
 	if (*len == 0)
 		return ERR_TOKEN_MISSING;

@@ -34,7 +34,12 @@ struct config {
 	char		*db_path;
 	char		*secret_file;
 	char		*issuer;
+	char		*audience;	/* NULL: none */
 	int64_t		 token_lifetime;
+	int64_t		 clock_leeway;
+	int64_t		 login_max_failures;
+	int64_t		 login_max_failures_addr;
+	int64_t		 login_window;
 	unsigned long	 password_cost;
 };
 
@@ -44,6 +49,11 @@ enum conf_key {
 	KEY_TOKEN_LIFETIME,
 	KEY_PASSWORD_COST,
 	KEY_ISSUER,
+	KEY_AUDIENCE,
+	KEY_CLOCK_LEEWAY,
+	KEY_LOGIN_MAX_FAILURES,
+	KEY_LOGIN_MAX_FAILURES_ADDR,
+	KEY_LOGIN_WINDOW,
 	KEY__MAX
 };
 
@@ -56,6 +66,13 @@ static const struct {
 	[KEY_TOKEN_LIFETIME] = { "token_lifetime", "LIBRARY_TOKEN_LIFETIME" },
 	[KEY_PASSWORD_COST] = { "password_cost", "LIBRARY_PASSWORD_COST" },
 	[KEY_ISSUER] = { "issuer", "LIBRARY_ISSUER" },
+	[KEY_AUDIENCE] = { "audience", "LIBRARY_AUDIENCE" },
+	[KEY_CLOCK_LEEWAY] = { "clock_leeway", "LIBRARY_CLOCK_LEEWAY" },
+	[KEY_LOGIN_MAX_FAILURES] = { "login_max_failures",
+	    "LIBRARY_LOGIN_MAX_FAILURES" },
+	[KEY_LOGIN_MAX_FAILURES_ADDR] = { "login_max_failures_per_address",
+	    "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS" },
+	[KEY_LOGIN_WINDOW] = { "login_window", "LIBRARY_LOGIN_WINDOW" },
 };
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) == KEY__MAX,
     "conf_keys must have one row per key");
@@ -89,13 +106,39 @@ config_set(struct config *cfg, enum conf_key k, const char *v, size_t len,
 		*why = "secret_file must be a non-empty path";
 		return set_string(&cfg->secret_file, v, len);
 	case KEY_ISSUER:
-		*why = "issuer must be 1-100 printable ASCII characters";
+	case KEY_AUDIENCE:
+		*why = k == KEY_ISSUER ?
+		    "issuer must be 1-100 printable ASCII characters" :
+		    "audience must be 1-100 printable ASCII characters";
 		if (len > 100)
 			return -1;
 		for (size_t i = 0; i < len; i++)
 			if (v[i] < 0x21 || v[i] > 0x7e)
 				return -1;
-		return set_string(&cfg->issuer, v, len);
+		return set_string(k == KEY_ISSUER ? &cfg->issuer :
+		    &cfg->audience, v, len);
+	case KEY_CLOCK_LEEWAY:
+		*why = "clock_leeway must be 0-300 seconds";
+		if (util_parse_int64(v, len, 0, 300, &n) == -1)
+			return -1;
+		cfg->clock_leeway = n;
+		return 0;
+	case KEY_LOGIN_MAX_FAILURES:
+	case KEY_LOGIN_MAX_FAILURES_ADDR:
+		*why = "login_max_failures* must be 1-1000000";
+		if (util_parse_int64(v, len, 1, 1000000, &n) == -1)
+			return -1;
+		if (k == KEY_LOGIN_MAX_FAILURES)
+			cfg->login_max_failures = n;
+		else
+			cfg->login_max_failures_addr = n;
+		return 0;
+	case KEY_LOGIN_WINDOW:
+		*why = "login_window must be 1-86400 seconds";
+		if (util_parse_int64(v, len, 1, 86400, &n) == -1)
+			return -1;
+		cfg->login_window = n;
+		return 0;
 	case KEY_TOKEN_LIFETIME:
 		*why = "token_lifetime must be 1-2592000 seconds";
 		if (util_parse_int64(v, len, LIMIT_LIFETIME_MIN,
@@ -127,6 +170,10 @@ config_new_defaults(void)
 	cfg->secret_file = strdup(LIBRARY_SECRET_DEFAULT);
 	cfg->issuer = strdup(ISSUER_DEFAULT);
 	cfg->token_lifetime = LIMIT_LIFETIME_DEFAULT;
+	cfg->clock_leeway = 30;
+	cfg->login_max_failures = 5;
+	cfg->login_max_failures_addr = 50;
+	cfg->login_window = 300;
 	cfg->password_cost = 0;
 	if (cfg->db_path == NULL || cfg->secret_file == NULL ||
 	    cfg->issuer == NULL) {
@@ -144,6 +191,7 @@ config_free(struct config *cfg)
 	free(cfg->db_path);
 	free(cfg->secret_file);
 	free(cfg->issuer);
+	free(cfg->audience);
 	free(cfg);
 }
 
@@ -285,4 +333,34 @@ unsigned long
 config_password_cost(const struct config *cfg)
 {
 	return cfg->password_cost;
+}
+
+const char *
+config_audience(const struct config *cfg)
+{
+	return cfg->audience;
+}
+
+int64_t
+config_clock_leeway(const struct config *cfg)
+{
+	return cfg->clock_leeway;
+}
+
+int64_t
+config_login_max_failures(const struct config *cfg)
+{
+	return cfg->login_max_failures;
+}
+
+int64_t
+config_login_max_failures_addr(const struct config *cfg)
+{
+	return cfg->login_max_failures_addr;
+}
+
+int64_t
+config_login_window(const struct config *cfg)
+{
+	return cfg->login_window;
 }

@@ -2,7 +2,9 @@
  * conf.h: process configuration. A "key = value" file (path from
  * LIBRARY_CONF, else the compiled-in default, which may be absent), then
  * environment overrides: LIBRARY_DB, LIBRARY_SECRET_FILE,
- * LIBRARY_TOKEN_LIFETIME, LIBRARY_PASSWORD_COST, LIBRARY_ISSUER.
+ * LIBRARY_TOKEN_LIFETIME, LIBRARY_PASSWORD_COST, LIBRARY_ISSUER,
+ * LIBRARY_AUDIENCE, LIBRARY_CLOCK_LEEWAY, LIBRARY_LOGIN_MAX_FAILURES,
+ * LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS, LIBRARY_LOGIN_WINDOW.
  * Read once per process, before the first FastCGI accept.
  */
 #ifndef LIBAPI_CONF_H
@@ -36,5 +38,10 @@ const char *config_secret_file(const struct config *cfg);
 const char *config_issuer(const struct config *cfg);
 int64_t config_token_lifetime(const struct config *cfg);
 unsigned long config_password_cost(const struct config *cfg);
+const char *config_audience(const struct config *cfg);	/* NULL: none */
+int64_t config_clock_leeway(const struct config *cfg);	/* seconds */
+int64_t config_login_max_failures(const struct config *cfg);
+int64_t config_login_max_failures_addr(const struct config *cfg);
+int64_t config_login_window(const struct config *cfg);	/* seconds */
 
 #endif

@@ -17,6 +17,7 @@ enum api_err {
 	ERR_TOKEN_MISSING,	/* 401 no token sent */
 	ERR_TOKEN_INVALID,	/* 401 token rejected */
 	ERR_FORBIDDEN,		/* 403 not allowed for this user */
+	ERR_WRONG_PASSWORD,	/* 403 old password does not match */
 	ERR_NOT_FOUND,		/* 404 no such path */
 	ERR_AUTHOR_NOT_FOUND,	/* 404 absent or another user's author */
 	ERR_METHOD,		/* 405 method not allowed on this path */
@@ -24,6 +25,7 @@ enum api_err {
 	ERR_AUTHOR_CONFLICT,	/* 409 same name or book for this user */
 	ERR_TOO_LARGE,		/* 413 body over LIMIT_BODY_MAX */
 	ERR_MEDIA_TYPE,		/* 415 body is not application/json */
+	ERR_TOO_MANY_ATTEMPTS,	/* 429 login throttled; Retry-After */
 	ERR_INTERNAL,		/* 500 unexpected; logged where it happened */
 	ERR_UNAVAILABLE,	/* 503 database busy or unusable */
 	ERR__MAX

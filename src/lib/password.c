@@ -21,8 +21,11 @@ _Static_assert(PASSWORD_HASH_MAX >= CRYPT_OUTPUT_SIZE,
  * or more, and the API takes passwords up to LIMIT_PASSWORD_MAX (1024).
  * A longer passphrase is first folded below the cap with libxcrypt itself:
  * its first FOLD_CHUNK bytes are replaced by their SHA-512-crypt digest
- * under a fixed setting, until it fits. The fold is deterministic, so the
- * verifier computes the same input; shorter passwords are used as they are.
+ * under a fixed setting, until it fits, and the result is marked with a
+ * leading 0xff byte. Passwords must be valid UTF-8, where 0xff never
+ * occurs, so no literal password can equal a folded one. The fold is
+ * deterministic, so the verifier computes the same input; shorter
+ * passwords are used as they are.
  */
 #define FOLD_CHUNK	384
 #define FOLD_SETTING	"$6$rounds=1000$library-api$"
@@ -39,11 +42,17 @@ phrase_fold(const char *pw, size_t pwlen, char *out, size_t outsz)
 	char			 buf[2 * 1024 + 1];
 	size_t			 len = pwlen;
 
-	if (pwlen >= sizeof(buf) || outsz < CRYPT_MAX_PASSPHRASE_SIZE)
+	if (pwlen >= sizeof(buf) || outsz < CRYPT_MAX_PASSPHRASE_SIZE ||
+	    util_utf8_check((const unsigned char *)pw, pwlen, NULL) == -1)
 		return -1;
+	if (pwlen < CRYPT_MAX_PASSPHRASE_SIZE) {
+		memcpy(out, pw, pwlen + 1);
+		return 0;
+	}
 	memcpy(buf, pw, pwlen);
 	buf[len] = '\0';
-	while (len >= CRYPT_MAX_PASSPHRASE_SIZE) {
+	/* One byte is kept for the mark. */
+	while (len >= CRYPT_MAX_PASSPHRASE_SIZE - 1) {
 		char		 chunk[FOLD_CHUNK + 1];
 		const char	*digest;
 		size_t		 dlen;
@@ -66,7 +75,8 @@ phrase_fold(const char *pw, size_t pwlen, char *out, size_t outsz)
 		len = len - FOLD_CHUNK + dlen;
 		util_wipe(cd, sizeof(*cd));
 	}
-	memcpy(out, buf, len + 1);
+	out[0] = (char)0xff;
+	memcpy(out + 1, buf, len + 1);
 	util_wipe(buf, sizeof(buf));
 	return 0;
 }

@@ -11,7 +11,7 @@
 #define PASSWORD_COST_DEFAULT 0	/* 0: libxcrypt's default yescrypt cost */
 
 /*
- * Hash pw (pwlen bytes, no NUL inside, pw[pwlen] == '\0') with a fresh salt at cost (0 for
+ * Hash pw (pwlen bytes of valid UTF-8, no NUL inside, pw[pwlen] == '\0') with a fresh salt at cost (0 for
  * libxcrypt's default, else 1..11). Writes the hash into out. 0 or -1.
  */
 int password_hash(const char *pw, size_t pwlen, unsigned long cost,

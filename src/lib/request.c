@@ -243,6 +243,18 @@ fcgi_read(void *arg, char *buf, size_t len)
 	return n;
 }
 
+/* How many times name=... occurs in a FastCGI parameter list. */
+static size_t
+count_param(char **envp, const char *name)
+{
+	size_t	 n = 0, len = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+			n++;
+	return n;
+}
+
 struct io *
 io_open(void)
 {
@@ -283,6 +295,14 @@ io_accept(struct io *io, struct request *req)
 		return 0;
 	io->accepted = 1;
 	request_from(req, fcgi_getparam, fcgi_read, &io->fcgi);
+	/*
+	 * nginx passes a repeated x-access-tokens header as two parameters
+	 * (shared/SERVERS.md) and FCGX_GetParam sees only the first: two
+	 * tokens are ambiguous, refuse them.
+	 */
+	if (req->error == ERR_NONE &&
+	    count_param(io->fcgi.envp, "HTTP_X_ACCESS_TOKENS") > 1)
+		req->error = ERR_BAD_REQUEST;
 	return 1;
 }
 

@@ -59,7 +59,7 @@ response_render(const struct response *resp, char **out, size_t *outlen)
 {
 	const char	*body = "{\"error\":\"internal_error\","
 	    "\"message\":\"internal error\"}";
-	char		 head[512];
+	char		 head[512], retry[48] = "";
 	size_t		 blen, hlen;
 	int		 n, status = resp->status;
 	char		*buf;
@@ -74,6 +74,9 @@ response_render(const struct response *resp, char **out, size_t *outlen)
 		status = 500;
 		blen = strlen(body);
 	}
+	if (resp->retry_after > 0)
+		snprintf(retry, sizeof(retry), "Retry-After: %ld\r\n",
+		    resp->retry_after);
 	/* Status first: CGI (RFC 3875 section 6.3.3) and every server here. */
 	n = snprintf(head, sizeof(head),
 	    "Status: %s\r\n"
@@ -83,13 +86,14 @@ response_render(const struct response *resp, char **out, size_t *outlen)
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
 	    "%s%s%s"
+	    "%s"
 	    "\r\n",
 	    err_status_line(status), (unsigned long)blen,
 	    resp->allow ? "Allow: " : "", resp->allow ? resp->allow : "",
 	    resp->allow ? "\r\n" : "",
 	    resp->www_authenticate ? "WWW-Authenticate: " : "",
 	    resp->www_authenticate ? resp->www_authenticate : "",
-	    resp->www_authenticate ? "\r\n" : "");
+	    resp->www_authenticate ? "\r\n" : "", retry);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	hlen = (size_t)n;

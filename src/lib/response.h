@@ -14,6 +14,7 @@ struct response {
 	const char	*allow;		/* static: Allow header for 405 */
 	const char	*www_authenticate; /* static: WWW-Authenticate */
 	const char	*detail;	/* static: message overriding the default */
+	long		 retry_after;	/* seconds for Retry-After; 0: none */
 };
 
 /* Set status and take ownership of body (not NULL). */

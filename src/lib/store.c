@@ -31,6 +31,15 @@ enum stmt {
 	STMT_AUTHOR_UPDATE,
 	STMT_AUTHOR_DELETE,
 	STMT_AUTHOR_LIST,
+	STMT_USER_AUTH,
+	STMT_USER_SET_PASSWORD,
+	STMT_USER_SET_DISABLED,
+	STMT_TOKEN_REVOKE,
+	STMT_TOKEN_PRUNE,
+	STMT_THROTTLE_GET,
+	STMT_THROTTLE_FAIL,
+	STMT_THROTTLE_RESET,
+	STMT_THROTTLE_PRUNE,
 	STMT__MAX
 };
 
@@ -38,11 +47,42 @@ static const char *const stmt_sql[] = {
 	[STMT_USER_INSERT] = "INSERT INTO users "
 	    "(public_id, name, password, admin, created_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STMT_USER_BY_NAME] = "SELECT id, public_id, name, password, admin "
-	    "FROM users WHERE name = ?1",
+	[STMT_USER_BY_NAME] = "SELECT id, public_id, name, password, admin, "
+	    "disabled, tokens_valid_after FROM users WHERE name = ?1",
 	/* Token checks never need the hash: it is not even read. */
-	[STMT_USER_BY_PUBLIC_ID] = "SELECT id, public_id, name, '', admin "
+	[STMT_USER_BY_PUBLIC_ID] = "SELECT id, public_id, name, '', admin, "
+	    "disabled, tokens_valid_after FROM users WHERE public_id = ?1",
+	/* One statement per authenticated request: the user and whether
+	 * the token's id was revoked. */
+	[STMT_USER_AUTH] = "SELECT id, public_id, name, '', admin, disabled, "
+	    "tokens_valid_after, "
+	    "EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) "
 	    "FROM users WHERE public_id = ?1",
+	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password = ?1, "
+	    "tokens_valid_after = ?2 WHERE id = ?3",
+	/* Disabling also voids every token issued so far, so that enabling
+	 * again does not bring them back. */
+	[STMT_USER_SET_DISABLED] = "UPDATE users SET disabled = ?1, "
+	    "tokens_valid_after = CASE WHEN ?1 THEN max(tokens_valid_after, ?3) "
+	    "ELSE tokens_valid_after END WHERE name = ?2",
+	[STMT_TOKEN_REVOKE] = "INSERT OR IGNORE INTO revoked_tokens "
+	    "(jti, expires_at) VALUES (?1, ?2)",
+	[STMT_TOKEN_PRUNE] = "DELETE FROM revoked_tokens WHERE expires_at < ?1",
+	/* The worst counter among the name's and the address's, still in
+	 * its window: (failures, window start) of each, by kind. */
+	[STMT_THROTTLE_GET] = "SELECT kind, failures, window_start "
+	    "FROM login_failures WHERE ((kind = 0 AND key = ?1) OR "
+	    "(kind = 1 AND key = ?2)) AND window_start > ?3",
+	[STMT_THROTTLE_FAIL] = "INSERT INTO login_failures "
+	    "(kind, key, failures, window_start) VALUES (?1, ?2, 1, ?3) "
+	    "ON CONFLICT (kind, key) DO UPDATE SET "
+	    "failures = CASE WHEN window_start > ?4 THEN failures + 1 ELSE 1 END, "
+	    "window_start = CASE WHEN window_start > ?4 THEN window_start "
+	    "ELSE ?3 END",
+	[STMT_THROTTLE_RESET] = "DELETE FROM login_failures "
+	    "WHERE kind = ?1 AND key = ?2",
+	[STMT_THROTTLE_PRUNE] = "DELETE FROM login_failures "
+	    "WHERE window_start <= ?1",
 	[STMT_USER_SET_ADMIN] = "UPDATE users SET admin = ?1 WHERE name = ?2",
 	[STMT_USER_LIST] = "SELECT public_id, name, admin FROM users "
 	    "ORDER BY id",
@@ -88,6 +128,45 @@ static const char *const migrations[] = {
 	"  UNIQUE (user_id, book)"
 	");"
 	"CREATE INDEX authors_by_user ON authors(user_id);",
+	/*
+	 * 1 -> 2: token lifecycle and login throttling; author ids are never
+	 * handed out again after a delete (AUTOINCREMENT: a table rebuild).
+	 */
+	"CREATE TABLE authors_v2 ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  book TEXT NOT NULL,"
+	"  country TEXT NOT NULL,"
+	"  booker_prize INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (booker_prize IN (0, 1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (user_id, name),"
+	"  UNIQUE (user_id, book)"
+	");"
+	"INSERT INTO authors_v2 (id, user_id, name, book, country,"
+	"  booker_prize, created_at) SELECT id, user_id, name, book, country,"
+	"  booker_prize, created_at FROM authors;"
+	"DROP TABLE authors;"
+	"ALTER TABLE authors_v2 RENAME TO authors;"
+	"CREATE INDEX authors_by_user ON authors(user_id);"
+	"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (disabled IN (0, 1));"
+	"ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"CREATE TABLE revoked_tokens ("
+	"  jti TEXT PRIMARY KEY,"
+	"  expires_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX revoked_by_expiry ON revoked_tokens(expires_at);"
+	"CREATE TABLE login_failures ("
+	"  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"  /* 0 name, 1 address */
+	"  key TEXT NOT NULL,"
+	"  failures INTEGER NOT NULL,"
+	"  window_start INTEGER NOT NULL,"
+	"  PRIMARY KEY (kind, key)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX login_failures_by_start ON login_failures(window_start);",
 };
 static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
     STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -314,6 +393,10 @@ user_row(struct store *st, sqlite3_stmt *s, struct user *out,
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(s, 0);
 		out->admin = sqlite3_column_int(s, 4) != 0;
+		out->disabled = sqlite3_column_int(s, 5) != 0;
+		out->tokens_valid_after = sqlite3_column_int64(s, 6);
+		out->revoked = sqlite3_column_count(s) > 7 &&
+		    sqlite3_column_int(s, 7) != 0;
 		if (col_copy(s, 1, out->public_id, sizeof(out->public_id)) ||
 		    col_copy(s, 2, out->name, sizeof(out->name)) ||
 		    col_copy(s, 3, out->hash, sizeof(out->hash))) {
@@ -505,4 +588,146 @@ store_author_list(struct store *st, int64_t user_id, int64_t limit,
 	    sqlite3_bind_int64(s, 3, offset) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
 	return author_rows(st, s, cb, arg, 0, __func__);
+}
+
+enum store_rc
+store_user_auth(struct store *st, const char *public_id, const char *jti,
+    struct user *out)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_AUTH);
+
+	if (bind_text(s, 1, public_id, strlen(public_id)) != SQLITE_OK ||
+	    bind_text(s, 2, jti, strlen(jti)) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return user_row(st, s, out, __func__);
+}
+
+enum store_rc
+store_user_set_password(struct store *st, int64_t user_id, const char *hash,
+    int64_t tokens_valid_after)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_PASSWORD);
+	enum store_rc	 r;
+
+	if (bind_text(s, 1, hash, strlen(hash)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, tokens_valid_after) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, user_id) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+enum store_rc
+store_user_set_disabled(struct store *st, const char *name, size_t name_len,
+    int disabled)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_DISABLED);
+	enum store_rc	 r;
+
+	if (sqlite3_bind_int(s, 1, disabled != 0) != SQLITE_OK ||
+	    bind_text(s, 2, name, name_len) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, util_now() + 1) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
+enum store_rc
+store_token_revoke(struct store *st, const char *jti, int64_t expires_at,
+    int64_t now)
+{
+	sqlite3_stmt	*s;
+	enum store_rc	 r;
+
+	/* Pruning rides on revocation: no separate job (RFC 7009 has the
+	 * server forget a revoked token once it could no longer be used). */
+	s = stmt(st, STMT_TOKEN_PRUNE);
+	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	if ((r = run(st, s, __func__)) != STORE_OK)
+		return r;
+	s = stmt(st, STMT_TOKEN_REVOKE);
+	if (bind_text(s, 1, jti, strlen(jti)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, expires_at) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return run(st, s, __func__);
+}
+
+enum store_rc
+store_throttle_check(struct store *st, const char *name, size_t name_len,
+    const char *addr, int64_t now, int64_t window, int64_t max_name,
+    int64_t max_addr, int64_t *retry_after)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_THROTTLE_GET);
+	enum store_rc	 r = STORE_OK;
+	int		 rc;
+
+	*retry_after = 0;
+	if (bind_text(s, 1, name, name_len) != SQLITE_OK ||
+	    bind_text(s, 2, addr, strlen(addr)) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 3, now - window) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int	 kind = sqlite3_column_int(s, 0);
+		int64_t	 n = sqlite3_column_int64(s, 1);
+		int64_t	 left = sqlite3_column_int64(s, 2) + window - now;
+
+		if (n >= (kind == 0 ? max_name : max_addr) &&
+		    left > *retry_after)
+			*retry_after = left;
+	}
+	if (rc != SQLITE_DONE)
+		r = rc_of(st, rc, __func__);
+	sqlite3_reset(s);
+	return r;
+}
+
+enum store_rc
+store_throttle_fail(struct store *st, const char *name, size_t name_len,
+    const char *addr, int64_t now, int64_t window)
+{
+	sqlite3_stmt	*s;
+	enum store_rc	 r = STORE_OK;
+	int		 kind;
+
+	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
+		return STORE_BUSY;
+	for (kind = 0; kind < 2 && r == STORE_OK; kind++) {
+		const char	*key = kind == 0 ? name : addr;
+		size_t		 klen = kind == 0 ? name_len : strlen(addr);
+
+		s = stmt(st, STMT_THROTTLE_FAIL);
+		if (sqlite3_bind_int(s, 1, kind) != SQLITE_OK ||
+		    bind_text(s, 2, key, klen) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 3, now) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 4, now - window) != SQLITE_OK)
+			r = rc_of(st, sqlite3_errcode(st->db), __func__);
+		else
+			r = run(st, s, __func__);
+	}
+	if (r == STORE_OK) {
+		s = stmt(st, STMT_THROTTLE_PRUNE);
+		if (sqlite3_bind_int64(s, 1, now - window) != SQLITE_OK)
+			r = rc_of(st, sqlite3_errcode(st->db), __func__);
+		else
+			r = run(st, s, __func__);
+	}
+	if (r == STORE_OK && exec_sql(st->db, "COMMIT", __func__) == SQLITE_OK)
+		return STORE_OK;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r == STORE_OK ? STORE_ERROR : r;
+}
+
+enum store_rc
+store_throttle_reset(struct store *st, int kind, const char *key,
+    size_t key_len)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_THROTTLE_RESET);
+
+	if (sqlite3_bind_int(s, 1, kind) != SQLITE_OK ||
+	    bind_text(s, 2, key, key_len) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return run(st, s, __func__);
 }

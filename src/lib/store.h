@@ -23,7 +23,7 @@ enum store_rc {
 	STORE__MAX
 };
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct user {
 	int64_t	 id;
@@ -31,6 +31,9 @@ struct user {
 	char	 name[LIMIT_TEXT_BYTES(LIMIT_NAME_CP) + 1];
 	char	 hash[PASSWORD_HASH_MAX];
 	int	 admin;
+	int	 disabled;		/* no logins, no tokens */
+	int64_t	 tokens_valid_after;	/* tokens with an older iat are void */
+	int	 revoked;		/* store_user_auth: the jti is revoked */
 };
 
 /* Strings point to caller memory on input; on output (callbacks) to
@@ -64,6 +67,40 @@ enum store_rc store_user_by_public_id(struct store *st,
     const char *public_id, struct user *out);
 enum store_rc store_user_set_admin(struct store *st, const char *name,
     size_t name_len, int admin);
+
+/*
+ * What a token check needs in one statement: the user public_id names
+ * (hash left empty) and, in out->revoked, whether jti was revoked.
+ */
+enum store_rc store_user_auth(struct store *st, const char *public_id,
+    const char *jti, struct user *out);
+
+/* New hash, and tokens issued before tokens_valid_after become void. */
+enum store_rc store_user_set_password(struct store *st, int64_t user_id,
+    const char *hash, int64_t tokens_valid_after);
+/* Disabling also voids the user's tokens issued until now (they stay void
+ * after enabling again). */
+enum store_rc store_user_set_disabled(struct store *st, const char *name,
+    size_t name_len, int disabled);
+
+/* Remember jti as revoked until expires_at; forgets expired ones. */
+enum store_rc store_token_revoke(struct store *st, const char *jti,
+    int64_t expires_at, int64_t now);
+
+/*
+ * Login throttling, counted per user name (kind 0) and per client
+ * address (kind 1) in fixed windows of window seconds, shared by every
+ * process through the database. check sets *retry_after to the seconds
+ * until the worst exhausted counter's window ends (0: not throttled).
+ * fail counts one failure for both; reset forgets one counter.
+ */
+enum store_rc store_throttle_check(struct store *st, const char *name,
+    size_t name_len, const char *addr, int64_t now, int64_t window,
+    int64_t max_name, int64_t max_addr, int64_t *retry_after);
+enum store_rc store_throttle_fail(struct store *st, const char *name,
+    size_t name_len, const char *addr, int64_t now, int64_t window);
+enum store_rc store_throttle_reset(struct store *st, int kind,
+    const char *key, size_t key_len);
 
 /* Called once per row; return non-zero to stop (the call then returns
  * STORE_ERROR). The user's hash is never passed out. */

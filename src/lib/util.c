@@ -85,6 +85,25 @@ util_utf8_check(const unsigned char *s, size_t len, size_t *ncp)
 	return 0;
 }
 
+uint32_t
+util_utf8_next(const unsigned char *s, size_t len, size_t *i)
+{
+	unsigned char	 c = s[*i];
+	uint32_t	 cp;
+	size_t		 need, k;
+
+	if (c < 0x80) {
+		(*i)++;
+		return c;
+	}
+	need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+	cp = c & (0x3f >> need);
+	for (k = 1; k <= need && *i + k < len; k++)
+		cp = (cp << 6) | (s[*i + k] & 0x3f);
+	*i += need + 1;
+	return cp;
+}
+
 int
 util_random(void *buf, size_t len)
 {
@@ -181,16 +200,13 @@ util_now(void)
 
 /* Read a whole small file; NULL with errno set, or EFBIG if too large. */
 char *
-util_read_file(const char *path, size_t max, size_t *len)
+util_read_fd(int fd, size_t max, size_t *len)
 {
-	char	*buf = NULL;
+	char	*buf;
 	size_t	 n = 0;
-	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
 	if ((buf = malloc(max + 1)) == NULL)
-		goto fail;
+		return NULL;
 	for (;;) {
 		ssize_t r = read(fd, buf + n, max + 1 - n);
 
@@ -207,7 +223,6 @@ util_read_file(const char *path, size_t max, size_t *len)
 			goto fail;
 		}
 	}
-	close(fd);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -216,8 +231,22 @@ fail:
 		int e = errno;
 
 		free(buf);
-		close(fd);
 		errno = e;
 	}
 	return NULL;
+}
+
+char *
+util_read_file(const char *path, size_t max, size_t *len)
+{
+	char	*buf;
+	int	 fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	buf = util_read_fd(fd, max, len);
+	e = errno;
+	close(fd);
+	errno = e;
+	return buf;
 }

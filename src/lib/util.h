@@ -24,6 +24,12 @@ int util_parse_int64(const char *s, size_t len, int64_t min, int64_t max,
  */
 int util_utf8_check(const unsigned char *s, size_t len, size_t *ncp);
 
+/*
+ * The code point at s[*i] of text already checked by util_utf8_check;
+ * advances *i past it.
+ */
+uint32_t util_utf8_next(const unsigned char *s, size_t len, size_t *i);
+
 /* Fill buf with len bytes from the OS random source. 0 or -1 (errno). */
 int util_random(void *buf, size_t len);
 
@@ -52,6 +58,9 @@ char *util_log_escape(const char *in, size_t in_len, char *out, size_t outsz);
  * *len. NULL with errno set (EFBIG when larger than max).
  */
 char *util_read_file(const char *path, size_t max, size_t *len);
+
+/* The same from an open file descriptor (not closed). */
+char *util_read_fd(int fd, size_t max, size_t *len);
 
 /* Current UNIX time in seconds. */
 int64_t util_now(void);

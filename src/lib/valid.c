@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,26 +249,41 @@ key_index(const char *body, const struct span *sp, const struct field *f,
 	return found;
 }
 
+/* Unicode white space (Zs and the like) and invisible format characters:
+ * a text made only of these looks empty. */
 static int
-is_blank(const char *s, size_t len)
+is_space_cp(uint32_t cp)
 {
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (!is_ws(s[i]) && s[i] != '\f' && s[i] != '\v')
-			return 0;
-	return 1;
+	return cp == ' ' || cp == 0xa0 || cp == 0x1680 ||
+	    (cp >= 0x2000 && cp <= 0x200d) || cp == 0x2028 || cp == 0x2029 ||
+	    cp == 0x202f || cp == 0x205f || cp == 0x2060 || cp == 0x3000 ||
+	    cp == 0xfeff;
 }
 
+/* C0 and C1 controls and DEL. */
 static int
-has_control(const char *s, size_t len)
+is_control_cp(uint32_t cp)
 {
-	size_t	 i;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
+/* Text already checked as UTF-8: blank (only spaces), with controls? */
+static void
+scan_text(const char *s, size_t len, int *blank, int *control)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i = 0;
+
+	*blank = 1;
+	*control = 0;
+	while (i < len) {
+		uint32_t cp = util_utf8_next(u, len, &i);
+
+		if (is_control_cp(cp))
+			*control = 1;
+		else if (!is_space_cp(cp))
+			*blank = 0;
+	}
 }
 
 static char detail_buf[160];	/* one request at a time per process */
@@ -291,9 +307,14 @@ valid_string(const struct field *f, const char *s, size_t len,
     const char **why)
 {
 	size_t	 ncp;
+	int	 blank, control;
 
 	if (memchr(s, '\0', len) != NULL) {
 		*why = detail("%s must not contain NUL", f->name);
+		return ERR_INVALID_FIELD;
+	}
+	if (util_utf8_check((const unsigned char *)s, len, &ncp) == -1) {
+		*why = detail("%s must be valid UTF-8", f->name);
 		return ERR_INVALID_FIELD;
 	}
 	if (f->type == FIELD_SECRET) {
@@ -304,16 +325,13 @@ valid_string(const struct field *f, const char *s, size_t len,
 		}
 		return ERR_NONE;
 	}
-	if (util_utf8_check((const unsigned char *)s, len, &ncp) == -1) {
-		*why = detail("%s must be valid UTF-8", f->name);
-		return ERR_INVALID_FIELD;
-	}
-	if (ncp < f->min || ncp > f->max || is_blank(s, len)) {
+	scan_text(s, len, &blank, &control);
+	if (ncp < f->min || ncp > f->max || blank) {
 		*why = detail("%s must be %zu-%zu characters, not blank",
 		    f->name, f->min, f->max);
 		return ERR_INVALID_FIELD;
 	}
-	if (has_control(s, len)) {
+	if (control) {
 		*why = detail("%s must not contain control characters",
 		    f->name);
 		return ERR_INVALID_FIELD;

@@ -30,3 +30,5 @@ tests_unit_t_request_SOURCES = tests/unit/t_request.c tests/unit/tap.h
 tests_unit_t_response_SOURCES = tests/unit/t_response.c tests/unit/tap.h
 tests_unit_t_store_SOURCES = tests/unit/t_store.c tests/unit/tap.h
 tests_unit_t_app_SOURCES = tests/unit/t_app.c tests/unit/tap.h
+UNIT_TESTS += tests/unit/t_migrate
+tests_unit_t_migrate_SOURCES = tests/unit/t_migrate.c tests/unit/tap.h

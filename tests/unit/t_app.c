@@ -4,11 +4,15 @@
  * dispatcher (404, 405 with Allow, a request error such as 413 passed
  * through without calling a handler, a handler's error turned into the
  * one error body, a handler without a body is a 500), the store result
- * mapping, and token authentication against a real store and key.
+ * mapping, and token authentication against a real store and key:
+ * the claims handed out, a revoked jti (logout), a disabled user, a
+ * token older than the last password change, and app_keys picking up a
+ * rotated or retired key file.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +325,192 @@ test_store_err(void)
 	    ERR_AUTHOR_CONFLICT), ERR_INTERNAL, "STORE_ERROR -> 500");
 }
 
+/* Authenticate tok (x-access-tokens) against app. */
+static enum api_err
+auth_tok(struct app *app, const char *tok, struct user *u,
+    struct token_claims *c)
+{
+	struct request	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.method = METHOD_GET;
+	r.path = (char *)"/authors";
+	r.query = (char *)"";
+	r.access_token = (char *)(tok != NULL ? tok : "none");
+	memset(u, 0, sizeof(*u));
+	return app_authenticate(app, &r, u, c);
+}
+
+/* The v2 token checks of app_authenticate. */
+static void
+test_lifecycle(struct app *app, const char *pid)
+{
+	struct token_claims	 c;
+	struct user		 u;
+	const char		*iss = config_issuer(app->cfg);
+	char			*tok, *tok2;
+	int64_t			 now = util_now(), uid;
+
+	if (store_user_by_name(app->store, "dora", 4, &u) != STORE_OK) {
+		ok(0, "dora is in the store");
+		return;
+	}
+	uid = u.id;
+	tok = token_issue(app->key, iss, pid, now, 600);
+	tok2 = token_issue(app->key, iss, pid, now, 600);
+	memset(&c, 0, sizeof(c));
+	is_int(auth_tok(app, tok, &u, &c), ERR_NONE,
+	    "lifecycle: a fresh token with a claims pointer");
+	is_str(c.public_id, pid, "claims: public_id");
+	is_int((long long)strlen(c.jti), 36, "claims: a 36-character jti");
+	is_str(c.kid, "0", "claims: kid \"0\" of a token_key_new key");
+	ok(c.iat == now && c.exp == now + 600, "claims: iat and exp (%lld, "
+	    "%lld)", (long long)c.iat, (long long)c.exp);
+
+	/* Logout: the jti is revoked; the user's other token still works. */
+	is_int(store_token_revoke(app->store, c.jti, c.exp, now), STORE_OK,
+	    "lifecycle: revoke the token's jti");
+	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: the revoked token: ERR_TOKEN_INVALID");
+	is_int(auth_tok(app, tok2, &u, NULL), ERR_NONE,
+	    "lifecycle: another token of the same user still works");
+
+	/* Disabled users' tokens are refused, and stay void after enabling
+	 * again: disabling ends every token issued until then. */
+	store_user_set_disabled(app->store, "dora", 4, 1);
+	is_int(auth_tok(app, tok2, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: the user disabled: ERR_TOKEN_INVALID");
+	store_user_set_disabled(app->store, "dora", 4, 0);
+	is_int(auth_tok(app, tok2, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: enabled again: the old token stays void");
+	free(tok);
+	free(tok2);
+
+	/* A password change at now voids tokens up to now (valid after
+	 * now + 1); a token dated now + 1 (a login right after) works. */
+	tok = token_issue(app->key, iss, pid, now, 600);
+	tok2 = token_issue(app->key, iss, pid, now + 1, 600);
+	is_int(store_user_set_password(app->store, uid, "$y$x", now + 1),
+	    STORE_OK, "lifecycle: password changed");
+	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: token with iat before tokens_valid_after: "
+	    "ERR_TOKEN_INVALID");
+	is_int(auth_tok(app, tok2, &u, NULL), ERR_NONE,
+	    "lifecycle: token with iat == tokens_valid_after (now + 1, the "
+	    "login's date in the same second) works");
+	free(tok);
+	free(tok2);
+	tok = token_issue(app->key, iss, pid, now - 3600, 7200);
+	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: an older, unexpired token: ERR_TOKEN_INVALID");
+	free(tok);
+	store_user_set_password(app->store, uid, "$y$x", 0);
+}
+
+/* Write data to path with mode 0600 (replacing it). 0 or -1. */
+static int
+put_file(const char *path, const char *data)
+{
+	int	 fd;
+	size_t	 n = strlen(data);
+
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
+		return -1;
+	if (write(fd, data, n) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* app_keys reloads the key file after library-admin key rotate/retire. */
+static void
+test_app_keys(struct app *base, const char *dir, const char *pid)
+{
+	struct app		 app = *base;
+	struct token_key	*admin;
+	struct user		 u;
+	char			 path[4200], conf[4400], err[256];
+	char			*old, *new, *late;
+	const char		*iss;
+	int64_t			 now = util_now();
+
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	snprintf(conf, sizeof(conf), "secret_file = %s\n", path);
+	app.cfg = config_new_defaults();
+	if (app.cfg == NULL || config_parse(app.cfg, conf, strlen(conf), err,
+	    sizeof(err)) == -1 ||
+	    put_file(path, "0123456789abcdef0123456789abcdef\n") == -1 ||
+	    (app.key = token_key_load(path)) == NULL ||
+	    token_key_set_policy(app.key, 30, NULL) == -1) {
+		ok(0, "app_keys: a key file and its configuration (%s)", err);
+		config_free(app.cfg);
+		return;
+	}
+	iss = config_issuer(app.cfg);
+	ok(app_keys(&app) == app.key, "app_keys: unchanged file, same set");
+	old = token_issue(app_keys(&app), iss, pid, now, 600);
+	late = token_issue(app_keys(&app), iss, pid, now - 610, 600);
+	is_int(auth_tok(&app, old, &u, NULL), ERR_NONE,
+	    "app_keys: a token of key 0 works");
+	is_int(auth_tok(&app, late, &u, NULL), ERR_NONE,
+	    "app_keys: a token expired 10 s ago works with leeway 30");
+
+	/* library-admin key rotate: another process rewrites the file. */
+	admin = token_key_load(path);
+	if (admin == NULL || token_key_rotate(admin) == -1 ||
+	    token_key_save(admin, path) == -1) {
+		ok(0, "app_keys: rotate and save");
+		token_key_free(admin);
+		goto out;
+	}
+	new = token_issue(admin, iss, pid, now, 600);
+	is_int(auth_tok(&app, new, &u, NULL), ERR_NONE,
+	    "app_keys: a token of the rotated-in key works without a restart");
+	is_int((long long)token_key_count(app_keys(&app)), 2,
+	    "app_keys: the reloaded set has two keys");
+	is_int(auth_tok(&app, old, &u, NULL), ERR_NONE,
+	    "app_keys: the old key's token still works");
+	is_int(auth_tok(&app, late, &u, NULL), ERR_NONE,
+	    "app_keys: the leeway survives the reload");
+	free(late);
+	late = token_issue(app_keys(&app), iss, pid, now, 600);
+	is_int(auth_tok(&app, late, &u, NULL), ERR_NONE,
+	    "app_keys: tokens issued after the reload work");
+
+	/* library-admin key retire 0. */
+	if (token_key_retire(admin, "0") == -1 ||
+	    token_key_save(admin, path) == -1) {
+		ok(0, "app_keys: retire and save");
+		token_key_free(admin);
+		free(new);
+		goto out;
+	}
+	is_int(auth_tok(&app, old, &u, NULL), ERR_TOKEN_INVALID,
+	    "app_keys: after retire 0 the old token is refused");
+	is_int(auth_tok(&app, new, &u, NULL), ERR_NONE,
+	    "app_keys: ... and the new key's token still works");
+	is_int(auth_tok(&app, late, &u, NULL), ERR_NONE,
+	    "app_keys: ... as does a token the responder signed after the "
+	    "reload");
+
+	/* A broken rewrite keeps the set loaded before. */
+	put_file(path, "library-api-keys 1\nbad\n");
+	is_int(auth_tok(&app, new, &u, NULL), ERR_NONE,
+	    "app_keys: a broken key file keeps the keys loaded before");
+	ok(app_keys(&app) != NULL && token_key_count(app_keys(&app)) == 1,
+	    "app_keys: still one key");
+	token_key_free(admin);
+	free(new);
+out:
+	free(old);
+	free(late);
+	token_key_free(app.key);
+	config_free(app.cfg);
+	unlink(path);
+}
+
 /* app_authenticate with a real configuration, store and key. */
 static void
 test_authenticate(void)
@@ -358,7 +548,7 @@ test_authenticate(void)
 	r.method = METHOD_GET;
 	r.path = (char *)"/users";
 	r.query = (char *)"";
-	is_int(app_authenticate(&app, &r, &u), ERR_TOKEN_MISSING,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_TOKEN_MISSING,
 	    "no token: ERR_TOKEN_MISSING");
 
 	tok = token_issue(app.key, config_issuer(app.cfg), pid, util_now(),
@@ -366,14 +556,14 @@ test_authenticate(void)
 	snprintf(hdr, sizeof(hdr), "Bearer %s", tok ? tok : "");
 	r.authorization = hdr;
 	memset(&u, 0, sizeof(u));
-	is_int(app_authenticate(&app, &r, &u), ERR_NONE,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_NONE,
 	    "a fresh token authenticates");
 	is_str(u.name, "dora", "... as its user");
 	ok(u.admin == 1 && strcmp(u.public_id, pid) == 0,
 	    "... with public_id and admin flag");
 	r.authorization = NULL;
 	r.access_token = tok;
-	is_int(app_authenticate(&app, &r, &u), ERR_NONE,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_NONE,
 	    "the same token in x-access-tokens");
 	free(tok);
 
@@ -381,19 +571,22 @@ test_authenticate(void)
 	tok = token_issue(app.key, config_issuer(app.cfg),
 	    "00000000-0000-4000-8000-000000000000", util_now(), 60);
 	r.access_token = tok;
-	is_int(app_authenticate(&app, &r, &u), ERR_TOKEN_INVALID,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_TOKEN_INVALID,
 	    "a token for an unknown user: ERR_TOKEN_INVALID");
 	free(tok);
 	/* Expired. */
 	tok = token_issue(app.key, config_issuer(app.cfg), pid,
 	    util_now() - 7200, 60);
 	r.access_token = tok;
-	is_int(app_authenticate(&app, &r, &u), ERR_TOKEN_INVALID,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_TOKEN_INVALID,
 	    "an expired token: ERR_TOKEN_INVALID");
 	free(tok);
 	r.access_token = (char *)"not.a.token";
-	is_int(app_authenticate(&app, &r, &u), ERR_TOKEN_INVALID,
+	is_int(app_authenticate(&app, &r, &u, NULL), ERR_TOKEN_INVALID,
 	    "garbage: ERR_TOKEN_INVALID");
+
+	test_lifecycle(&app, pid);
+	test_app_keys(&app, dir, pid);
 
 	store_close(app.store);
 	token_key_free(app.key);

@@ -1,7 +1,10 @@
 /*
  * t_conf.c: unit tests for conf.c: the "key = value" format (comments,
  * blank lines, trimming, unknown keys, value ranges, line cap) and
- * config_load's file and LIBRARY_* environment overrides.
+ * config_load's file and LIBRARY_* environment overrides; the token
+ * lifecycle and login throttling keys (audience, clock_leeway 0-300
+ * default 30, login_max_failures and login_max_failures_per_address
+ * 1-1000000 defaults 5 and 50, login_window 1-86400 default 300).
  */
 #include "config.h"
 
@@ -22,6 +25,9 @@
 static const char *const env_names[] = {
 	"LIBRARY_CONF", "LIBRARY_DB", "LIBRARY_SECRET_FILE",
 	"LIBRARY_TOKEN_LIFETIME", "LIBRARY_PASSWORD_COST", "LIBRARY_ISSUER",
+	"LIBRARY_AUDIENCE", "LIBRARY_CLOCK_LEEWAY",
+	"LIBRARY_LOGIN_MAX_FAILURES",
+	"LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "LIBRARY_LOGIN_WINDOW",
 };
 
 static void
@@ -60,6 +66,13 @@ test_defaults(void)
 	is_int(config_token_lifetime(cfg), LIMIT_LIFETIME_DEFAULT,
 	    "default token_lifetime");
 	is_int(config_password_cost(cfg), 0, "default password_cost");
+	ok(config_audience(cfg) == NULL, "default audience: none (NULL)");
+	is_int(config_clock_leeway(cfg), 30, "default clock_leeway 30");
+	is_int(config_login_max_failures(cfg), 5,
+	    "default login_max_failures 5");
+	is_int(config_login_max_failures_addr(cfg), 50,
+	    "default login_max_failures_per_address 50");
+	is_int(config_login_window(cfg), 300, "default login_window 300");
 	config_free(cfg);
 	config_free(NULL);
 	ok(1, "config_free(NULL) is harmless");
@@ -121,6 +134,62 @@ test_parse_good(void)
 	is_int(config_token_lifetime(cfg), LIMIT_LIFETIME_MAX,
 	    "token_lifetime 2592000 accepted");
 	config_free(cfg);
+
+	/* The token lifecycle and throttling keys, at their minimums... */
+	text = "audience = a\n"
+	    "clock_leeway = 0\n"
+	    "login_max_failures = 1\n"
+	    "login_max_failures_per_address = 1\n"
+	    "login_window = 1\n";
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
+	    "parse: audience, clock_leeway, login_* at their minimums");
+	if (err[0] != '\0')
+		diag("err: %s", err);
+	is_str(config_audience(cfg), "a", "audience of 1 character");
+	is_int(config_clock_leeway(cfg), 0, "clock_leeway 0 accepted");
+	is_int(config_login_max_failures(cfg), 1,
+	    "login_max_failures 1 accepted");
+	is_int(config_login_max_failures_addr(cfg), 1,
+	    "login_max_failures_per_address 1 accepted");
+	is_int(config_login_window(cfg), 1, "login_window 1 accepted");
+	ok(strcmp(config_issuer(cfg), "library-api") == 0,
+	    "audience does not touch issuer");
+	config_free(cfg);
+	/* ... and their maximums. */
+	text = "audience = https://api.example/library?x=1\n"
+	    "clock_leeway = 300\n"
+	    "login_max_failures = 1000000\n"
+	    "login_max_failures_per_address = 1000000\n"
+	    "login_window = 86400\n";
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
+	    "parse: audience, clock_leeway, login_* at their maximums");
+	if (err[0] != '\0')
+		diag("err: %s", err);
+	is_str(config_audience(cfg), "https://api.example/library?x=1",
+	    "audience with URL punctuation");
+	is_int(config_clock_leeway(cfg), 300, "clock_leeway 300 accepted");
+	is_int(config_login_max_failures(cfg), 1000000,
+	    "login_max_failures 1000000 accepted");
+	is_int(config_login_max_failures_addr(cfg), 1000000,
+	    "login_max_failures_per_address 1000000 accepted");
+	is_int(config_login_window(cfg), 86400, "login_window 86400 accepted");
+	config_free(cfg);
+	/* The two failure limits are separate settings. */
+	text = "login_max_failures_per_address = 7\n";
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
+	    "parse: only login_max_failures_per_address");
+	is_int(config_login_max_failures_addr(cfg), 7,
+	    "login_max_failures_per_address 7");
+	is_int(config_login_max_failures(cfg), 5,
+	    "login_max_failures keeps its default 5");
+	config_free(cfg);
+	text = "login_max_failures = 9\n";
+	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
+	    "parse: only login_max_failures");
+	is_int(config_login_max_failures(cfg), 9, "login_max_failures 9");
+	is_int(config_login_max_failures_addr(cfg), 50,
+	    "login_max_failures_per_address keeps its default 50");
+	config_free(cfg);
 }
 
 /* Bad text: each case fails with an error naming the line. */
@@ -156,6 +225,36 @@ static const struct {
 	{ "issuer with a space", "issuer = my issuer\n", "issuer" },
 	{ "issuer with a control char", "issuer = a\x01z\n", "issuer" },
 	{ "issuer non-ASCII", "issuer = \xc3\xa9\n", "issuer" },
+	{ "audience with a space", "audience = my api\n", "audience" },
+	{ "audience with a control char", "audience = a\x01z\n", "audience" },
+	{ "audience non-ASCII", "audience = \xc3\xa9\n", "audience" },
+	{ "audience empty", "audience =\n", "line 1" },
+	{ "clock_leeway -1", "clock_leeway = -1\n", "clock_leeway" },
+	{ "clock_leeway 301", "clock_leeway = 301\n", "clock_leeway" },
+	{ "clock_leeway abc", "clock_leeway = abc\n", "clock_leeway" },
+	{ "clock_leeway 30s", "clock_leeway = 30s\n", "clock_leeway" },
+	{ "clock_leeway 030", "clock_leeway = 030\n", "clock_leeway" },
+	{ "login_max_failures 0", "login_max_failures = 0\n",
+	    "login_max_failures" },
+	{ "login_max_failures 1000001", "login_max_failures = 1000001\n",
+	    "login_max_failures" },
+	{ "login_max_failures -5", "login_max_failures = -5\n",
+	    "login_max_failures" },
+	{ "login_max_failures_per_address 0",
+	    "login_max_failures_per_address = 0\n",
+	    "login_max_failures" },
+	{ "login_max_failures_per_address 1000001",
+	    "login_max_failures_per_address = 1000001\n",
+	    "login_max_failures" },
+	{ "login_max_failures_per_address x",
+	    "login_max_failures_per_address = x\n", "login_max_failures" },
+	{ "login_window 0", "login_window = 0\n", "login_window" },
+	{ "login_window 86401", "login_window = 86401\n", "login_window" },
+	{ "login_window 5m", "login_window = 5m\n", "login_window" },
+	{ "login_max_failures_per_addr (no such key)",
+	    "login_max_failures_per_addr = 5\n", "unknown key" },
+	{ "clock_leeway on line 2", "audience = x\nclock_leeway = 301\n",
+	    "line 2" },
 };
 
 static void
@@ -192,6 +291,21 @@ test_parse_bad(void)
 	issuer[9 + 101] = '\n';
 	is_int(parse(issuer, 9 + 101 + 1, &cfg, err, sizeof(err)), -1,
 	    "parse rejects an issuer of 101 characters");
+	config_free(cfg);
+
+	/* Audience: the same 100-character cap. */
+	memset(issuer, 'a', sizeof(issuer));
+	memcpy(issuer, "audience = ", 11);
+	issuer[11 + 100] = '\n';
+	is_int(parse(issuer, 11 + 100 + 1, &cfg, err, sizeof(err)), 0,
+	    "parse: audience of 100 characters");
+	ok(cfg != NULL && config_audience(cfg) != NULL &&
+	    strlen(config_audience(cfg)) == 100, "... kept whole");
+	config_free(cfg);
+	issuer[11 + 100] = 'a';
+	issuer[11 + 101] = '\n';
+	is_int(parse(issuer, 11 + 101 + 1, &cfg, err, sizeof(err)), -1,
+	    "parse rejects an audience of 101 characters");
 	config_free(cfg);
 
 	/* Line cap: LIMIT_CONF_LINE bytes is fine, one more is not, even
@@ -328,6 +442,97 @@ test_load(void)
 	setenv("LIBRARY_ISSUER", "two words", 1);
 	ok(config_load() == NULL, "load: LIBRARY_ISSUER with a space -> NULL");
 	clear_env();
+
+	/* The new keys from the file, then from the environment. */
+	if (write_temp(bad, sizeof(bad), "audience = file-aud\n"
+	    "clock_leeway = 10\nlogin_max_failures = 4\n"
+	    "login_max_failures_per_address = 40\nlogin_window = 100\n",
+	    strlen("audience = file-aud\n"
+	    "clock_leeway = 10\nlogin_max_failures = 4\n"
+	    "login_max_failures_per_address = 40\nlogin_window = 100\n")) ==
+	    0) {
+		setenv("LIBRARY_CONF", bad, 1);
+		cfg = config_load();
+		ok(cfg != NULL, "load: a file with the new keys");
+		if (cfg != NULL) {
+			is_str(config_audience(cfg), "file-aud",
+			    "load: audience from the file");
+			is_int(config_clock_leeway(cfg), 10,
+			    "load: clock_leeway from the file");
+			is_int(config_login_max_failures(cfg), 4,
+			    "load: login_max_failures from the file");
+			is_int(config_login_max_failures_addr(cfg), 40,
+			    "load: login_max_failures_per_address from the "
+			    "file");
+			is_int(config_login_window(cfg), 100,
+			    "load: login_window from the file");
+			config_free(cfg);
+		}
+		setenv("LIBRARY_AUDIENCE", "env-aud", 1);
+		setenv("LIBRARY_CLOCK_LEEWAY", "0", 1);
+		setenv("LIBRARY_LOGIN_MAX_FAILURES", "100000", 1);
+		setenv("LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "3", 1);
+		setenv("LIBRARY_LOGIN_WINDOW", "60", 1);
+		cfg = config_load();
+		ok(cfg != NULL, "load: the new keys from the environment");
+		if (cfg != NULL) {
+			is_str(config_audience(cfg), "env-aud",
+			    "load: LIBRARY_AUDIENCE overrides audience");
+			is_int(config_clock_leeway(cfg), 0,
+			    "load: LIBRARY_CLOCK_LEEWAY=0 overrides "
+			    "clock_leeway");
+			is_int(config_login_max_failures(cfg), 100000,
+			    "load: LIBRARY_LOGIN_MAX_FAILURES overrides "
+			    "login_max_failures");
+			is_int(config_login_max_failures_addr(cfg), 3,
+			    "load: LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS "
+			    "overrides login_max_failures_per_address");
+			is_int(config_login_window(cfg), 60,
+			    "load: LIBRARY_LOGIN_WINDOW overrides "
+			    "login_window");
+			config_free(cfg);
+		}
+		/* Empty variables count as unset here too. */
+		setenv("LIBRARY_AUDIENCE", "", 1);
+		setenv("LIBRARY_CLOCK_LEEWAY", "", 1);
+		cfg = config_load();
+		ok(cfg != NULL && config_audience(cfg) != NULL &&
+		    strcmp(config_audience(cfg), "file-aud") == 0 &&
+		    config_clock_leeway(cfg) == 10,
+		    "load: empty LIBRARY_AUDIENCE and LIBRARY_CLOCK_LEEWAY "
+		    "ignored");
+		config_free(cfg);
+		unlink(bad);
+	} else
+		skip(1, "cannot write a temporary file");
+	clear_env();
+	{
+		static const struct {
+			const char *name, *value;
+		} badenv[] = {
+			{ "LIBRARY_CLOCK_LEEWAY", "301" },
+			{ "LIBRARY_CLOCK_LEEWAY", "-1" },
+			{ "LIBRARY_CLOCK_LEEWAY", "ten" },
+			{ "LIBRARY_AUDIENCE", "two words" },
+			{ "LIBRARY_LOGIN_MAX_FAILURES", "0" },
+			{ "LIBRARY_LOGIN_MAX_FAILURES", "1000001" },
+			{ "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "0" },
+			{ "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "1000001" },
+			{ "LIBRARY_LOGIN_WINDOW", "0" },
+			{ "LIBRARY_LOGIN_WINDOW", "86401" },
+		};
+		size_t	 j;
+
+		for (j = 0; j < sizeof(badenv) / sizeof(badenv[0]); j++) {
+			clear_env();
+			setenv(badenv[j].name, badenv[j].value, 1);
+			cfg = config_load();
+			ok(cfg == NULL, "load: %s=%s -> NULL", badenv[j].name,
+			    badenv[j].value);
+			config_free(cfg);
+		}
+		clear_env();
+	}
 
 	/* A file that does not parse. */
 	if (write_temp(bad, sizeof(bad), "colour = blue\n", 14) == 0) {

@@ -1,7 +1,8 @@
 /*
  * t_errors.c: unit tests for errors.c: the error table is full (one row
  * per enum value with the status its comment promises and a stable,
- * unique code) and status lines exist for every status the table uses.
+ * unique code) and status lines exist for every status the table uses,
+ * including 403 wrong_password and 429 too_many_attempts (RFC 6585).
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@ static const int want_status[ERR__MAX] = {
 	[ERR_TOKEN_MISSING] = 401,
 	[ERR_TOKEN_INVALID] = 401,
 	[ERR_FORBIDDEN] = 403,
+	[ERR_WRONG_PASSWORD] = 403,
 	[ERR_NOT_FOUND] = 404,
 	[ERR_AUTHOR_NOT_FOUND] = 404,
 	[ERR_METHOD] = 405,
@@ -31,6 +33,7 @@ static const int want_status[ERR__MAX] = {
 	[ERR_AUTHOR_CONFLICT] = 409,
 	[ERR_TOO_LARGE] = 413,
 	[ERR_MEDIA_TYPE] = 415,
+	[ERR_TOO_MANY_ATTEMPTS] = 429,
 	[ERR_INTERNAL] = 500,
 	[ERR_UNAVAILABLE] = 503,
 };
@@ -94,6 +97,14 @@ test_table(void)
 	    "405 code is method_not_allowed");
 	is_str(err_info(ERR_INTERNAL)->code, "internal_error",
 	    "500 code is internal_error");
+	is_str(err_info(ERR_WRONG_PASSWORD)->code, "wrong_password",
+	    "403 old-password code is wrong_password");
+	is_str(err_info(ERR_TOO_MANY_ATTEMPTS)->code, "too_many_attempts",
+	    "429 code is too_many_attempts");
+	is_str(err_info(ERR_FORBIDDEN)->code, "forbidden",
+	    "the admin 403 keeps its own code (forbidden)");
+	is_str(err_info(ERR_LOGIN_FAILED)->message, "could not verify",
+	    "401 login message is \"could not verify\"");
 
 	/* Out of range falls back to a 500 row instead of reading past. */
 	is_int(err_info(ERR__MAX)->status, 500,
@@ -119,6 +130,7 @@ test_status_lines(void)
 		{ 409, "409 Conflict" },
 		{ 413, "413 Content Too Large" },	/* RFC 9110 15.5.14 */
 		{ 415, "415 Unsupported Media Type" },
+		{ 429, "429 Too Many Requests" },	/* RFC 6585 4 */
 		{ 500, "500 Internal Server Error" },
 		{ 503, "503 Service Unavailable" },
 	};

@@ -6,6 +6,11 @@
  * user's row is NOTFOUND for get, update and delete), UNIQUE (user,
  * name) and (user, book) as STORE_CONFLICT, paging by id, and byte-exact
  * round trips of quotes, emoji and length-delimited strings.
+ * Schema v2: the token check in one statement (store_user_auth with a
+ * revoked jti), password change with tokens_valid_after, disabling,
+ * revocation with pruning of expired entries, login throttling per name
+ * and per address in fixed windows (retry_after values, window expiry,
+ * resets) and AUTOINCREMENT author ids (never reused after a delete).
  */
 #include "config.h"
 
@@ -164,6 +169,17 @@ test_open(void)
 	is_int(sql_int(in_dir("new.db"), "SELECT count(*) FROM sqlite_master "
 	    "WHERE type = 'table' AND name IN ('users', 'authors')"), 2,
 	    "tables users and authors exist");
+	is_int(sql_int(in_dir("new.db"), "SELECT count(*) FROM sqlite_master "
+	    "WHERE type = 'table' AND name IN ('revoked_tokens', "
+	    "'login_failures')"), 2,
+	    "v2 tables revoked_tokens and login_failures exist");
+	is_int(sql_int(in_dir("new.db"), "SELECT count(*) FROM "
+	    "pragma_table_info('users') WHERE name IN ('disabled', "
+	    "'tokens_valid_after')"), 2,
+	    "users has the v2 columns disabled and tokens_valid_after");
+	is_int(sql_int(in_dir("new.db"), "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'authors' AND sql LIKE '%AUTOINCREMENT%'"), 1,
+	    "authors.id is AUTOINCREMENT");
 	remove_db("new.db");
 
 	/* A schema newer than this program's is refused. */
@@ -492,6 +508,249 @@ test_authors(struct store *st, int64_t u1, int64_t u2, int64_t u3)
 		free((char *)ins[i].name);
 }
 
+
+#define JTI1 "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+#define JTI2 "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+#define JTI3 "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+
+/* Schema v2 on users: auth, password change, disabling, revocation. */
+static void
+test_users_v2(struct store *st, const char *db, int64_t u1)
+{
+	struct user	 u;
+
+	memset(&u, 'Z', sizeof(u));
+	is_int(store_user_auth(st, PID1, JTI1, &u), STORE_OK,
+	    "user_auth: alice with a fresh jti");
+	is_int(u.id, u1, "user_auth: alice's id");
+	is_str(u.name, "alice", "user_auth: alice's name");
+	is_str(u.public_id, PID1, "user_auth: alice's public_id");
+	is_str(u.hash, "", "user_auth leaves the hash empty");
+	is_int(u.revoked, 0, "user_auth: jti not revoked");
+	is_int(u.disabled, 0, "user_auth: not disabled");
+	is_int(u.tokens_valid_after, 0, "user_auth: tokens_valid_after 0 "
+	    "for a new user");
+	is_int(store_user_auth(st, "00000000-0000-4000-8000-000000000000",
+	    JTI1, &u), STORE_NOTFOUND, "user_auth: unknown public_id -> "
+	    "STORE_NOTFOUND");
+
+	/* Revocation. */
+	is_int(store_token_revoke(st, JTI1, 5000, 1000), STORE_OK,
+	    "token_revoke JTI1 until 5000");
+	memset(&u, 0, sizeof(u));
+	is_int(store_user_auth(st, PID1, JTI1, &u), STORE_OK,
+	    "user_auth after the revocation");
+	is_int(u.revoked, 1, "... says JTI1 is revoked");
+	memset(&u, 0, sizeof(u));
+	store_user_auth(st, PID1, JTI2, &u);
+	is_int(u.revoked, 0, "another jti of the same user is not revoked");
+	memset(&u, 0, sizeof(u));
+	store_user_auth(st, PID2, JTI1, &u);
+	is_int(u.revoked, 1, "a revoked jti is revoked whoever presents it");
+	is_int(store_token_revoke(st, JTI1, 5000, 1000), STORE_OK,
+	    "revoking the same jti twice is fine");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens"), 1,
+	    "... and stores it once");
+	/* Pruning: entries whose expires_at is past go on the next revoke. */
+	is_int(store_token_revoke(st, JTI2, 100, 50), STORE_OK,
+	    "token_revoke JTI2 until 100 (now 50)");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens"), 2,
+	    "two revoked tokens stored");
+	is_int(store_token_revoke(st, JTI3, 9000, 200), STORE_OK,
+	    "token_revoke JTI3 at now 200");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens WHERE jti = '"
+	    JTI2 "'"), 0, "JTI2 (expired at 100) was pruned at 200");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens WHERE jti IN "
+	    "('" JTI1 "', '" JTI3 "')"), 2,
+	    "JTI1 and JTI3 (not yet expired) kept");
+	is_int(store_token_revoke(st, JTI2, 300, 5000), STORE_OK,
+	    "revoke at now 5000 (JTI1 expires at 5000: exactly then)");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens WHERE jti = '"
+	    JTI1 "'"), 1, "JTI1 with expires_at == now is still kept");
+	is_int(store_token_revoke(st, JTI2, 300, 5001), STORE_OK,
+	    "revoke at now 5001");
+	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens WHERE jti = '"
+	    JTI1 "'"), 0, "JTI1 pruned once expires_at < now");
+
+	/* Password change. */
+	is_int(store_user_set_password(st, u1, HASH2, 1234567), STORE_OK,
+	    "set_password for alice");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "alice", 5, &u);
+	is_str(u.hash, HASH2, "the new hash is stored");
+	is_int(u.tokens_valid_after, 1234567,
+	    "tokens_valid_after set by set_password");
+	memset(&u, 0, sizeof(u));
+	store_user_auth(st, PID1, JTI3, &u);
+	is_int(u.tokens_valid_after, 1234567,
+	    "... and seen by user_auth");
+	is_int(store_user_set_password(st, u1 + 100000, HASH1, 1),
+	    STORE_NOTFOUND, "set_password of an unknown id -> STORE_NOTFOUND");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "bob", 3, &u);
+	is_str(u.hash, HASH2, "bob's hash untouched");
+	is_int(u.tokens_valid_after, 0, "bob's tokens_valid_after untouched");
+	is_int(store_user_set_password(st, u1, HASH1, 0), STORE_OK,
+	    "alice's hash back");
+
+	/* Disabling. */
+	is_int(store_user_set_disabled(st, "alice", 5, 1), STORE_OK,
+	    "disable alice");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "alice", 5, &u);
+	is_int(u.disabled, 1, "by_name: alice is disabled");
+	memset(&u, 0, sizeof(u));
+	store_user_auth(st, PID1, JTI2, &u);
+	is_int(u.disabled, 1, "user_auth: alice is disabled");
+	memset(&u, 0, sizeof(u));
+	store_user_by_public_id(st, PID2, &u);
+	is_int(u.disabled, 0, "bob is not");
+	is_int(store_user_set_disabled(st, "alice", 5, 0), STORE_OK,
+	    "enable alice");
+	memset(&u, 0, sizeof(u));
+	store_user_auth(st, PID1, JTI2, &u);
+	is_int(u.disabled, 0, "alice is enabled again");
+	is_int(store_user_set_disabled(st, "nobody", 6, 1), STORE_NOTFOUND,
+	    "disable an unknown user -> STORE_NOTFOUND");
+	is_int(store_user_set_disabled(st, "alicex", 5, 1), STORE_OK,
+	    "set_disabled uses name_len (5 of \"alicex\")");
+	store_user_set_disabled(st, "alice", 5, 0);
+}
+
+/* Login throttling in fixed windows. */
+static void
+test_throttle(struct store *st, const char *db)
+{
+	int64_t	 ra = -1;
+	int	 i, allfine;
+	char	 nm[16];
+
+#define CHECK(name, addr, now, mn, ma) (ra = -1, store_throttle_check(st, \
+	name, strlen(name), addr, now, 60, mn, ma, &ra))
+
+	is_int(CHECK("eve", "192.0.2.1", 1000, 3, 5), STORE_OK,
+	    "throttle_check with no failures");
+	is_int(ra, 0, "... retry_after 0");
+	is_int(store_throttle_fail(st, "eve", 3, "192.0.2.1", 1000, 60),
+	    STORE_OK, "throttle_fail eve at 1000");
+	store_throttle_fail(st, "eve", 3, "192.0.2.1", 1010, 60);
+	CHECK("eve", "192.0.2.1", 1015, 3, 5);
+	is_int(ra, 0, "two failures of 3 allowed: not throttled");
+	store_throttle_fail(st, "eve", 3, "192.0.2.1", 1020, 60);
+	is_int(sql_int(db, "SELECT failures FROM login_failures WHERE kind = 0 "
+	    "AND key = 'eve'"), 3, "three failures counted for the name");
+	is_int(sql_int(db, "SELECT window_start FROM login_failures WHERE "
+	    "kind = 0 AND key = 'eve'"), 1000,
+	    "the window starts at the first failure");
+	is_int(CHECK("eve", "192.0.2.99", 1030, 3, 5), STORE_OK,
+	    "check after the third failure");
+	is_int(ra, 30, "throttled by name: retry_after 30 (1000 + 60 - 1030)");
+	CHECK("eve", "192.0.2.99", 1059, 3, 5);
+	is_int(ra, 1, "retry_after 1 at the window's last second");
+	CHECK("eve", "192.0.2.99", 1060, 3, 5);
+	is_int(ra, 0, "window over at 1060: not throttled");
+	CHECK("eve", "192.0.2.99", 1030, 4, 5);
+	is_int(ra, 0, "with max 4, three failures do not throttle");
+	CHECK("Eve", "192.0.2.99", 1030, 3, 5);
+	is_int(ra, 0, "another name (case differs) is not throttled");
+	/* A failure after the window starts a new one. */
+	store_throttle_fail(st, "eve", 3, "192.0.2.1", 1070, 60);
+	is_int(sql_int(db, "SELECT failures FROM login_failures WHERE kind = 0 "
+	    "AND key = 'eve'"), 1, "a failure after the window counts 1 again");
+	is_int(sql_int(db, "SELECT window_start FROM login_failures WHERE "
+	    "kind = 0 AND key = 'eve'"), 1070, "... in a window from 1070");
+	CHECK("eve", "192.0.2.99", 1071, 1, 5);
+	is_int(ra, 59, "max 1: throttled at once, retry_after 59");
+	is_int(store_throttle_reset(st, 0, "eve", 3), STORE_OK,
+	    "throttle_reset of eve's name counter");
+	CHECK("eve", "192.0.2.99", 1071, 1, 5);
+	is_int(ra, 0, "not throttled after the reset");
+
+	/* Per address: failures of different names add up. */
+	for (i = 0, allfine = 1; i < 5; i++) {
+		snprintf(nm, sizeof(nm), "n%d", i);
+		if (store_throttle_fail(st, nm, strlen(nm), "198.51.100.7",
+		    2000 + 10 * i, 60) != STORE_OK)
+			allfine = 0;
+	}
+	ok(allfine, "five failures from one address under five names");
+	is_int(sql_int(db, "SELECT failures FROM login_failures WHERE kind = 1 "
+	    "AND key = '198.51.100.7'"), 5, "five counted for the address");
+	CHECK("fresh", "198.51.100.7", 2045, 3, 5);
+	is_int(ra, 15, "a fresh name from that address: retry_after 15 "
+	    "(2000 + 60 - 2045)");
+	CHECK("fresh", "198.51.100.8", 2045, 3, 5);
+	is_int(ra, 0, "the same name from another address: not throttled");
+	CHECK("fresh", "198.51.100.7", 2045, 3, 6);
+	is_int(ra, 0, "address max 6: not yet");
+	/* The worst counter wins. */
+	store_throttle_fail(st, "mallory", 7, "203.0.113.1", 2030, 60);
+	store_throttle_fail(st, "mallory", 7, "203.0.113.2", 2035, 60);
+	store_throttle_fail(st, "mallory", 7, "203.0.113.3", 2040, 60);
+	CHECK("mallory", "198.51.100.7", 2045, 3, 5);
+	is_int(ra, 45, "name (until 2090) and address (until 2060) both "
+	    "exhausted: retry_after is the later, 45");
+	CHECK("n0", "198.51.100.7", 2045, 3, 5);
+	is_int(ra, 15, "n0 (1 failure) from the exhausted address: 15");
+	CHECK("mallory", "203.0.113.9", 2045, 3, 5);
+	is_int(ra, 45, "mallory from an unused address: 45");
+	is_int(store_throttle_reset(st, 1, "198.51.100.7", 12), STORE_OK,
+	    "throttle_reset of the address counter");
+	CHECK("fresh", "198.51.100.7", 2045, 3, 5);
+	is_int(ra, 0, "the address is free again");
+	CHECK("mallory", "198.51.100.7", 2045, 3, 5);
+	is_int(ra, 45, "mallory's name counter survives the address reset");
+	is_int(store_throttle_reset(st, 0, "nobody", 6), STORE_OK,
+	    "reset of an absent counter is fine");
+	/* Name bytes: bound with their length, no wildcards. */
+	CHECK("m%", "203.0.113.9", 2045, 3, 5);
+	is_int(ra, 0, "\"m%%\" is not mallory");
+	ra = -1;
+	store_throttle_check(st, "malloryX", 7, "203.0.113.9", 2045, 60, 3,
+	    5, &ra);
+	is_int(ra, 45, "name_len is honoured (7 of \"malloryX\")");
+	/* Old windows are pruned by later failures. */
+	store_throttle_fail(st, "late", 4, "192.0.2.200", 100000, 60);
+	is_int(sql_int(db, "SELECT count(*) FROM login_failures WHERE "
+	    "window_start <= 100000 - 60"), 0,
+	    "a failure prunes every counter whose window is over");
+	is_int(sql_int(db, "SELECT count(*) FROM login_failures"), 2,
+	    "... leaving the new name and address counters");
+#undef CHECK
+}
+
+/* AUTOINCREMENT: a deleted highest id is never handed out again. */
+static void
+test_autoincrement(struct store *st, int64_t uid)
+{
+	struct author	 a, b, c, d;
+
+	a = mk("Auto One", "Auto Book One", "AI", 0);
+	b = mk("Auto Two", "Auto Book Two", "AI", 0);
+	c = mk("Auto Three", "Auto Book Three", "AI", 0);
+	d = mk("Auto Four", "Auto Book Four", "AI", 0);
+	if (store_author_insert(st, uid, &a) != STORE_OK ||
+	    store_author_insert(st, uid, &b) != STORE_OK) {
+		ok(0, "autoincrement: two inserts");
+		return;
+	}
+	ok(b.id > a.id, "autoincrement: two authors");
+	is_int(store_author_delete(st, uid, b.id), STORE_OK,
+	    "autoincrement: delete the highest id %lld", (long long)b.id);
+	is_int(store_author_insert(st, uid, &c), STORE_OK,
+	    "autoincrement: insert another");
+	ok(c.id > b.id, "autoincrement: the new id %lld is above the deleted "
+	    "%lld (not reused)", (long long)c.id, (long long)b.id);
+	/* Even after deleting every author of the table's highest ids. */
+	store_author_delete(st, uid, c.id);
+	store_author_delete(st, uid, a.id);
+	is_int(store_author_insert(st, uid, &d), STORE_OK,
+	    "autoincrement: insert after deleting them all");
+	ok(d.id > c.id, "autoincrement: id %lld above every earlier one",
+	    (long long)d.id);
+	store_author_delete(st, uid, d.id);
+}
+
 int
 main(void)
 {
@@ -513,6 +772,9 @@ main(void)
 	if (ok(st != NULL, "open the test database")) {
 		test_users(st, &u1, &u2, &u3);
 		test_authors(st, u1, u2, u3);
+		test_users_v2(st, in_dir("lib.db"), u1);
+		test_throttle(st, in_dir("lib.db"));
+		test_autoincrement(st, u2);
 		store_close(st);
 
 		/* Everything is on disk: reopen and look. */
