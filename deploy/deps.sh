@@ -12,7 +12,7 @@ set -eu
 
 packages="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libsqlite3-dev libjwt-dev libcrypt-dev
-nginx-light spawn-fcgi curl python3 sqlite3 mandoc
+nginx-light spawn-fcgi lighttpd valgrind curl python3 sqlite3 mandoc
 clang libclang-rt-14-dev"
 
 missing=

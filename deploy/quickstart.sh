@@ -56,7 +56,7 @@ stop_all() {
 		sh "$ngx" -s "$state/nginx" stop
 	fi
 	if [ -d "$rd" ]; then
-		sh "$spawn" -b "$root/cgi-bin" -r "$rd" -l "$state/log" stop
+		sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" stop
 	fi
 }
 
@@ -95,10 +95,17 @@ if [ ! -x configure ] || [ configure.ac -nt configure ] ||
 	[ Makefile.am -nt configure ]; then
 	autoreconf -fi
 fi
-if [ ! -f config.status ] || [ configure -nt config.status ]; then
-	./configure
+# Out of tree, in ./build, so that tests/run-all.sh (which builds in
+# ./_build) never removes what this instance runs. An in-tree build made by
+# hand would make configure refuse a build folder: clean it first.
+if [ -f config.status ]; then
+	make distclean >/dev/null
 fi
-make -j2
+mkdir -p build
+if [ ! -f build/config.status ] || [ configure -nt build/config.status ]; then
+	(cd build && ../configure)
+fi
+make -C build -j2
 
 say "State in $state"
 mkdir -p "$state"
@@ -107,8 +114,37 @@ export LIBRARY_CONF=$state/library-api.conf
 export LIBRARY_DB=$state/library.db
 export LIBRARY_SECRET_FILE=$state/secret
 [ -e "$LIBRARY_CONF" ] || : >"$LIBRARY_CONF"
+admin=$root/build/src/admin/library-admin
+# As root, the responders (and library-admin, which writes the same files)
+# run as the unprivileged system user library-api, which owns the state;
+# nothing that parses requests runs as root.
+svc=
+as_svc=()
+spawn_user=()
+if [ "$(id -u)" -eq 0 ]; then
+	if ! id -u library-api >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin library-api
+	fi
+	if runuser -u library-api -- test -x "$root/build/cgi-bin/authors" \
+		2>/dev/null; then
+		svc=library-api
+		mkdir -p "$state/log"
+		chown library-api: "$state" "$state/log"
+		for f in "$LIBRARY_CONF" "$state"/library.db* "$LIBRARY_SECRET_FILE" \
+			"$state"/log/*.log; do
+			[ -e "$f" ] && chown library-api: "$f"
+		done
+		as_svc=(runuser -u library-api --)
+		spawn_user=(-u library-api)
+	else
+		echo "warning: the user library-api cannot reach $root/build;" \
+			"the responders run as root (check out elsewhere, e.g. /srv)"
+	fi
+fi
 if [ ! -e "$LIBRARY_SECRET_FILE" ]; then
-	./src/admin/library-admin init
+	"${as_svc[@]}" env LIBRARY_CONF="$LIBRARY_CONF" LIBRARY_DB="$LIBRARY_DB" \
+		LIBRARY_SECRET_FILE="$LIBRARY_SECRET_FILE" "$admin" init
 else
 	echo "keeping $LIBRARY_DB and $LIBRARY_SECRET_FILE (rm -r state to start afresh)"
 fi
@@ -129,7 +165,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	# The sockets (0660) belong to the group nginx's workers run as.
 	group=(-G "$(id -gn nobody)")
 fi
-sh "$spawn" -b "$root/cgi-bin" -r "$rd" -l "$state/log" -F 2 "${group[@]}" start
+sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" -F 2 \
+	"${group[@]}" "${spawn_user[@]}" start
 sh "$ngx" -l "$listen" -r "$rd" -s "$state/nginx" -L "$state/log" start ||
 	die "nginx did not start; is port $port taken? (try PORT=8081 $0)"
 
@@ -183,7 +220,8 @@ print(v)' "$body" "$@"
 
 say "Walkthrough against $url"
 name=reader-$(date +%s)
-password='correct horse battery staple'
+# A fresh random password each run: the demo user is not a known account.
+password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 step "Register a user" 201 -X POST -H 'Content-Type: application/json' \
 	-d "{\"name\":\"$name\",\"password\":\"$password\"}" "$url/register"
 step "Log in with HTTP Basic credentials: a token and its lifetime" 200 \
@@ -205,6 +243,6 @@ cat <<EOF
 
 library-api answers on $url (loopback only).
 Logs:     $state/log/  (register.log login.log users.log authors.log, error.log, access.log)
-Admin:    LIBRARY_CONF=$LIBRARY_CONF LIBRARY_DB=$LIBRARY_DB LIBRARY_SECRET_FILE=$LIBRARY_SECRET_FILE ./src/admin/library-admin user list
+Admin:    ${svc:+runuser -u $svc -- }env LIBRARY_CONF=$LIBRARY_CONF LIBRARY_DB=$LIBRARY_DB LIBRARY_SECRET_FILE=$LIBRARY_SECRET_FILE build/src/admin/library-admin user list
 Stop:     deploy/quickstart.sh stop
 EOF

@@ -8,12 +8,22 @@ nginx and exports:
                        is refused)
   LIBRARY_ADMIN        path of the admin CLI (library-admin)
   LIBRARY_DB           the SQLite database the responders use
-  LIBRARY_SECRET_FILE  the HMAC key file (its bytes less one trailing
-                       newline are the HS256 key; used to forge tokens)
+  LIBRARY_SECRET_FILE  the HMAC key file: one raw key (its bytes less one
+                       trailing newline, key id "0") or a key set
+                       ("library-api-keys 1", then "KID SECRET" lines, the
+                       last signs); read again whenever a token is forged,
+                       since the key rotation section rewrites it
   LIBRARY_CONF         the configuration file
   LIBRARY_CGI_BIN      folder with the responder binaries
   LIBRARY_LOG_DIR      folder with the servers' logs (optional)
   SHARED_DIR           folder holding JSONTestSuite/ (optional)
+
+The responders are expected to run with LIBRARY_CLOCK_LEEWAY=0 and login
+throttling out of the way (LIBRARY_LOGIN_MAX_FAILURES and
+LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS 100000, set by nginx.test); the
+throttle is tested by running the login and users responders as CGI with
+their own limits and documentation addresses (192.0.2.x, used only as
+REMOTE_ADDR strings).
 
 Standard library only. Requests are written byte for byte on raw sockets so
 that repeated headers, NUL bytes and wrong Content-Length can be sent.
@@ -36,6 +46,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 
 # --------------------------------------------------------------------- TAP
 
@@ -107,10 +118,39 @@ PREFIX = _u.path.rstrip("/")  # normally ""
 
 if not SECRET_FILE or not os.path.isfile(SECRET_FILE):
     TAP.bail("LIBRARY_SECRET_FILE is not a readable file: %r" % SECRET_FILE)
-with open(SECRET_FILE, "rb") as _f:
-    KEY = _f.read()
-if KEY.endswith(b"\n"):
-    KEY = KEY[:-1]
+KEYSET_HEADER = b"library-api-keys 1\n"
+
+
+def load_keys():
+    """The key file as [(kid, secret bytes)], oldest first (the last
+    signs): a key set, or one raw key with kid "0"."""
+    with open(SECRET_FILE, "rb") as f:
+        data = f.read()
+    if data.startswith(KEYSET_HEADER):
+        out = []
+        for line in data[len(KEYSET_HEADER):].split(b"\n"):
+            if not line:
+                continue
+            kid, _, sec = line.partition(b" ")
+            out.append((kid.decode("ascii"), sec))
+        return out
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    return [("0", data)]
+
+
+def key_for(header):
+    """The secret for a header's kid in the key file as it is now, else
+    the signing key."""
+    ks = load_keys()
+    if isinstance(header, dict) and isinstance(header.get("kid"), str):
+        for kid, sec in ks:
+            if kid == header["kid"]:
+                return sec
+    return ks[-1][1]
+
+
+KEY = load_keys()[-1][1]    # the signing key at the start (kid "0")
 
 RNG = random.SystemRandom()
 SFX = "%08x" % RNG.getrandbits(32)     # unique per run
@@ -327,6 +367,10 @@ def build(method, path, headers=(), body=None, content_length="auto",
         payload = body
     elif content_length not in ("auto", None):
         lines.append(b"Content-Length: %d" % content_length)
+    elif method.upper() in ("POST", "PUT") and content_length == "auto":
+        # As curl -d '', Postman and browsers do: lighttpd refuses a POST
+        # without a length (411, RFC 9110 section 15.5.12).
+        lines.append(b"Content-Length: 0")
     return b"\r\n".join(lines) + b"\r\n\r\n", payload
 
 
@@ -522,7 +566,12 @@ def match(v, exp):
 def show(v):
     if v is MISSING:
         return "(missing)"
-    s = json.dumps(v, ensure_ascii=True)
+    if isinstance(v, type):
+        return "any %s" % v.__name__
+    try:
+        s = json.dumps(v, ensure_ascii=True)
+    except (TypeError, ValueError):
+        s = repr(v)
     return s if len(s) < 300 else s[:300] + "..."
 
 
@@ -641,13 +690,15 @@ def seg(obj):
 
 def forge(header, payload, key=None, hash_alg="HS256", sig=None):
     """header.payload.signature; header/payload are dicts or ready
-    segments (str)."""
+    segments (str). Without key: the key file's secret for the header's
+    kid (the signing key when it names none)."""
     h = header if isinstance(header, str) else seg(header)
     p = payload if isinstance(payload, str) else seg(payload)
     si = (h + "." + p).encode("ascii")
+    if key is None:
+        key = key_for(header)
     if sig is None:
-        sig = b64u(hmac.new(KEY if key is None else key, si,
-                            HASHES[hash_alg]).digest())
+        sig = b64u(hmac.new(key, si, HASHES[hash_alg]).digest())
     return h + "." + p + "." + sig
 
 
@@ -994,7 +1045,7 @@ def sec_tokens():
 
     def claims(**kw):
         c = dict(p)
-        c["jti"] = "e2e-" + rand_alnum(16)
+        c["jti"] = str(uuid.uuid4())
         for k, v in kw.items():
             if v is MISSING:
                 c.pop(k, None)
@@ -1037,6 +1088,24 @@ def sec_tokens():
          seg(dict(h, alg="RS256")) + "." + pseg + "." + sig),
         ("no alg in the header, signed with the real key",
          forge({k: v for k, v in h.items() if k != "alg"}, claims())),
+        ("no kid in the header, signed with the real key",
+         forge({k: v for k, v in h.items() if k != "kid"}, claims(),
+               key=KEY)),
+        ('kid "999" (no such key), signed with the real key',
+         forge(dict(h, kid="999"), claims(), key=KEY)),
+        ("kid the number 0, signed with the real key",
+         forge(dict(h, kid=0), claims(), key=KEY)),
+        ('kid "../secret", signed with the real key',
+         forge(dict(h, kid="../secret"), claims(), key=KEY)),
+        ('jti "x" (not a UUID), real key', forge(h, claims(jti="x"))),
+        ("jti missing, real key", forge(h, claims(jti=MISSING))),
+        ("nbf an hour ahead, real key",
+         forge(h, claims(nbf=now + 3600))),
+        ('nbf as a string, real key', forge(h, claims(nbf=str(now - 10)))),
+        ('aud "other" (no audience configured), real key',
+         forge(h, claims(aud="other"))),
+        ('aud ["other"] (array form, no audience configured), real key',
+         forge(h, claims(aud=["other"]))),
         ("payload changed to B's public_id, A's signature kept",
          hseg + "." + seg(dict(p, public_id=B.public_id)) + "." + sig),
         ('signature stripped ("header.payload.")',
@@ -1115,86 +1184,142 @@ def sec_tokens():
 ISS_VALUE = [None]
 
 
-def sec_short_token():
-    login_bin = os.path.join(CGI_BIN, "login")
-    if not CGI_BIN or not os.access(login_bin, os.X_OK):
-        TAP.ok(False, "short token: login responder runs as CGI",
-               ["no executable %r (LIBRARY_CGI_BIN)" % login_bin])
-        return
+# Settings passed on from the harness to responders run as CGI.
+CGI_PASS = ("LIBRARY_ISSUER", "LIBRARY_PASSWORD_COST", "LIBRARY_AUDIENCE",
+            "LIBRARY_CLOCK_LEEWAY", "LIBRARY_LOGIN_MAX_FAILURES",
+            "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "LIBRARY_LOGIN_WINDOW")
+
+
+def run_cgi(prog, method, script, desc, auth=None, token=None, body=None,
+            remote="127.0.0.1", settings=None):
+    """Run CGI_BIN/prog once as a CGI program (RFC 3875) against the
+    harness's database and key file. settings: LIBRARY_* overrides.
+    Returns a Resp (status None and error set when it did not run); it is
+    added to RESPONSES like an HTTP exchange."""
+    r = Resp()
+    r.method = method
+    r.path = script + " (CGI %s)" % prog
+    path = os.path.join(CGI_BIN, prog) if CGI_BIN else ""
+    if not path or not os.access(path, os.X_OK):
+        r.error = "no executable %r (LIBRARY_CGI_BIN)" % path
+        return r
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "GATEWAY_INTERFACE": "CGI/1.1",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "/login",
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": script,
         "QUERY_STRING": "",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_AUTHORIZATION": basic_value(A.name, A.pw),
+        "REMOTE_ADDR": remote,
         "LIBRARY_DB": DB,
         "LIBRARY_SECRET_FILE": SECRET_FILE,
         "LIBRARY_CONF": CONF,
-        "LIBRARY_TOKEN_LIFETIME": "1",
     }
-    for k in ("LIBRARY_ISSUER", "LIBRARY_PASSWORD_COST"):
-        if k in os.environ:
+    for k in CGI_PASS:
+        if os.environ.get(k):
             env[k] = os.environ[k]
+    env.update(settings or {})
+    if auth is not None:
+        env["HTTP_AUTHORIZATION"] = auth
+        if auth[:6].lower() == "basic ":
+            BASICS.add(auth[6:].strip())
+    if token is not None:
+        env["HTTP_X_ACCESS_TOKENS"] = token
+    data = enc_body(body)
+    if data is not None:
+        env["CONTENT_LENGTH"] = str(len(data))
+        env["CONTENT_TYPE"] = "application/json"
     try:
-        pr = subprocess.run([login_bin], env=env, stdin=subprocess.DEVNULL,
+        pr = subprocess.run([path], env=env, input=data or b"",
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             timeout=60)
     except (OSError, subprocess.TimeoutExpired) as e:
-        TAP.ok(False, "short token: login responder runs as CGI", [repr(e)])
-        return
-    issued_at = time.time()
-    # stdout holds the token itself, so only stderr is searched for leaks.
-    EXTRA_OUTPUT.append(("CGI login stderr", pr.stderr))
+        r.error = repr(e)
+        return r
+    # stdout may hold a token: only stderr is searched for leaks.
+    EXTRA_OUTPUT.append(("CGI %s stderr" % prog, pr.stderr))
+    r.returncode = pr.returncode
+    r.stdout = pr.stdout
+    r.stderr = pr.stderr
     out = pr.stdout
     cands = [(i, n) for i, n in ((out.find(b"\r\n\r\n"), 4),
                                  (out.find(b"\n\n"), 2)) if i >= 0]
-    sep, seplen = min(cands) if cands else (-1, 0)
+    if not cands:
+        r.error = "no blank line after the CGI headers (exit %d): %s" % (
+            pr.returncode, short(out))
+        return r
+    sep, seplen = min(cands)
+    for line in out[:sep].decode("latin-1").replace("\r\n", "\n") \
+            .split("\n"):
+        k, _, v = line.partition(":")
+        r.headers.append((k.strip().lower(), v.strip()))
+    st = r.header("status")
+    try:
+        r.status = int(st.split()[0])
+        r.reason = st.split(" ", 1)[1] if " " in st else ""
+    except (AttributeError, ValueError, IndexError):
+        r.error = "no Status header (got %r)" % st
+        return r
+    r.body = out[sep + seplen:]
+    try:
+        r.json = json.loads(r.body.decode("utf-8"),
+                            parse_constant=_no_constants)
+        r.json_ok = True
+    except (ValueError, UnicodeDecodeError) as e:
+        r.json_error = str(e)
+    if pr.returncode != 0 and r.error is None:
+        r.error = "exit status %d" % pr.returncode
+    RESPONSES.append((desc, method, r.path, r))
+    if r.status == 200 and r.json_ok and isinstance(r.json, dict) and \
+            isinstance(r.json.get("token"), str):
+        ISSUED.add(r.json["token"])
+    return r
+
+
+def cgi_diag(r):
+    return ["CGI %s: status %s, headers %s, body %s, error %s, stderr %s" % (
+        r.path, r.status, r.headers, short(r.body), r.error,
+        short(getattr(r, "stderr", b"")))]
+
+
+def sec_short_token():
+    r = run_cgi("login", "GET", "/login", "short token",
+                auth=basic_value(A.name, A.pw),
+                settings={"LIBRARY_TOKEN_LIFETIME": "1"})
+    issued_at = time.time()
+    token = r.json.get("token") if r.json_ok and \
+        isinstance(r.json, dict) else None
     probs = []
-    token = None
-    body = None
-    if pr.returncode != 0:
-        probs.append("exit status %d" % pr.returncode)
-    if sep < 0:
-        probs.append("no blank line after the CGI headers")
-    else:
-        head = out[:sep].decode("latin-1").replace("\r\n", "\n").split("\n")
-        st = [x for x in head if x.lower().startswith("status:")]
-        if not st or not st[0].split(":", 1)[1].strip().startswith("200"):
-            probs.append("Status header %r" % st)
-        cts = [x for x in head if x.lower().startswith("content-type:")]
-        if not cts or not cts[0].split(":", 1)[1].strip().lower() \
-                .startswith("application/json"):
-            probs.append("Content-Type header %r" % cts)
-        try:
-            body = json.loads(out[sep + seplen:].decode("utf-8"))
-            token = body.get("token")
-            if not isinstance(token, str):
-                probs.append("no token in the body")
-                token = None
-        except Exception as e:
-            probs.append("body is not JSON: %r" % e)
+    if r.error:
+        probs.append(r.error)
+    if r.status != 200:
+        probs.append("Status %r" % r.status)
+    ct = r.header("content-type")
+    if not ct or not ct.lower().startswith("application/json"):
+        probs.append("Content-Type header %r" % ct)
+    if not isinstance(token, str):
+        probs.append("no token in the body")
+        token = None
     TAP.ok(not probs, "short token: login run as CGI with "
            "LIBRARY_TOKEN_LIFETIME=1 -> Status 200 with a token",
-           probs + ["stdout: " + short(out), "stderr: " + short(pr.stderr)])
+           probs + cgi_diag(r))
     if token is None:
         return
-    ISSUED.add(token)
     try:
         _, cp, _ = jwt_decode(token)
-        TAP.ok(body.get("expires_in") == 1 and
+        TAP.ok(r.json.get("expires_in") == 1 and
                cp.get("exp") - cp.get("iat") == 1,
                "short token: expires_in is 1 and exp - iat is 1",
-               ["expires_in %r, claims %r" % (body.get("expires_in"), cp)])
+               ["expires_in %r, claims %r" % (r.json.get("expires_in"),
+                                              cp)])
     except Exception as e:
         TAP.ok(False, "short token: decodes", [repr(e)])
     r = api("GET", "/authors", X(token), desc="short token immediately")
     expect("short token: used at once -> 200 or 401 (racy, either is "
            "fine)", r, (200, 401), None)
     time.sleep(max(0.0, issued_at + 2.5 - time.time()))
-    run_row("short token: 2.5 s later -> 401 token is invalid", "GET",
+    run_row("short token: 2.5 s later -> 401 token is invalid (responders "
+            "run with LIBRARY_CLOCK_LEEWAY=0)", "GET",
             "/authors", X(token), None, 401, {"message": "token is invalid"})
 
 
@@ -1835,8 +1960,8 @@ def sec_sizes():
         run_row("sizes: PUT body of 65537 bytes -> 413", "PUT",
                 "/authors/%d" % aid, XA, padded(aut_core(False), KB64 + 1),
                 413, None)
-    run_row("sizes: URI over 8 KiB -> JSON 414/400", "GET",
-            "/authors?limit=" + "1" * 9000, XA, None, (400, 414), None)
+    run_row("sizes: URI over 8 KiB -> JSON 414/400/431", "GET",
+            "/authors?limit=" + "1" * 9000, XA, None, (400, 414, 431), None)
 
 
 ADM = None
@@ -1916,12 +2041,12 @@ def sec_admin():
          None, 401, {"message": "a valid token is missing"}),
         ("admin: GET /users bad token -> 401", "GET", "/users",
          X("garbage"), None, 401, {"message": "token is invalid"}),
-        ("admin: A's token re-signed with an admin:true claim -> 401/403",
-         "GET", "/users",
+        ("admin: A's token re-signed with an admin:true claim -> 403 "
+         "(the claim is ignored)", "GET", "/users",
          X(forge(jwt_decode(A.token)[0], dict(jwt_decode(A.token)[1],
                                                admin=True,
-                                               jti=rand_alnum(10)))),
-         None, (401, 403), None),
+                                               jti=str(uuid.uuid4())))),
+         None, 403, None),
         ("admin: admin's token via Bearer -> 200", "GET", "/users",
          BEARER(ADM.token), None, 200, {"users": list}),
     ])
@@ -2101,6 +2226,618 @@ def sec_jsontestsuite():
                ["%d failed:" % len(fails[k])] + fails[k])
 
 
+# ------------------------------------------- token lifecycle, login abuse
+
+INV = {"message": "token is invalid"}
+MISSING_TOK = {"message": "a valid token is missing"}
+FAIL_LOGIN = {"message": "could not verify"}
+OK_LIST = {"list_of_authors": list}
+SEEN_KEYS = set()   # every key secret of the run, searched for in the logs
+
+
+def login_token(u, desc, pw=None):
+    """Log u in through nginx; the token or None."""
+    r = run_row(desc, "GET", "/login", BASIC(u.name, u.pw if pw is None
+                                              else pw), None, 200,
+                {"token": NONEMPTY_STR, "expires_in": POS_INT})
+    if r.status == 200 and r.json_ok and isinstance(r.json, dict) and \
+            isinstance(r.json.get("token"), str):
+        return r.json["token"]
+    return None
+
+
+def new_user(tag, desc):
+    u = User(tag)
+    register(u, desc)
+    need(u.created, "user %s could not register" % u.name)
+    return u
+
+
+def hset(r, drop=("date",)):
+    return sorted((k, v) for k, v in r.headers if k not in drop)
+
+
+def admin_ok(args, desc, want=0):
+    """Run LIBRARY_ADMIN args; one TAP test on its exit status."""
+    pr, err = admin_cli(args, b"", " ".join(args[:2]))
+    if want == 0:
+        good = pr is not None and pr.returncode == 0
+    else:
+        good = pr is not None and pr.returncode != 0
+    TAP.ok(good, desc, [err] if pr is None else [
+        "exit %d" % pr.returncode, "stdout " + short(pr.stdout),
+        "stderr " + short(pr.stderr)])
+    return pr
+
+
+def sec_logout():
+    u = new_user("logout", "logout: register a user -> 201")
+    t1 = login_token(u, "logout: first login -> 200")
+    t2 = login_token(u, "logout: second login -> 200")
+    need(t1 and t2, "no tokens to log out")
+    run_table([
+        ("logout: POST /logout with a token -> 200 logged out", "POST",
+         "/logout", X(t1), None, 200,
+         {"$": keys("message"), "message": "logged out"}),
+        ("logout: that token on GET /authors -> 401 token is invalid",
+         "GET", "/authors", X(t1), None, 401, INV),
+        ("logout: that token via Bearer -> 401 token is invalid", "GET",
+         "/authors", BEARER(t1), None, 401, INV),
+        ("logout: POST /logout again with it -> 401 token is invalid",
+         "POST", "/logout", X(t1), None, 401, INV),
+        ("logout: the same user's second token still works -> 200", "GET",
+         "/authors", X(t2), None, 200, OK_LIST),
+        ("logout: without a token -> 401 a valid token is missing", "POST",
+         "/logout", (), None, 401, MISSING_TOK),
+        ("logout: garbage token -> 401 token is invalid", "POST",
+         "/logout", X("garbage"), None, 401, INV),
+        ("logout: GET /logout -> 405 with Allow POST", "GET", "/logout",
+         X(t2), None, 405, None,
+         {"hdrs": {"allow": P("an Allow list with POST",
+                              lambda v: allow_has("POST")(v))}}),
+    ])
+    # The revocation is of the token id: a re-signed copy with the same
+    # jti (and a later iat) is refused too; a fresh jti is not.
+    h, p, _ = jwt_decode(t1)
+    same_jti = forge(h, dict(p, iat=p["iat"] + 1))
+    fresh_jti = forge(h, dict(p, jti=str(uuid.uuid4())))
+    run_table([
+        ("logout: a re-signed copy with the logged-out jti -> 401", "GET",
+         "/authors", X(same_jti), None, 401, INV),
+        ("logout: a re-signed copy with a fresh jti -> 200 (control)",
+         "GET", "/authors", X(fresh_jti), None, 200, OK_LIST),
+        ("logout: the second token via Bearer -> 200 logged out", "POST",
+         "/logout", BEARER(t2), None, 200, {"message": "logged out"}),
+        ("logout: ... then refused -> 401", "GET", "/authors", X(t2), None,
+         401, INV),
+    ])
+    t3 = login_token(u, "logout: logging in again -> 200")
+    run_row("logout: the new token works -> 200", "GET", "/authors",
+            X(t3 or NO_TOKEN), None, 200, OK_LIST)
+    if A.token:
+        run_row("logout: another user's token is untouched -> 200", "GET",
+                "/authors", X(A.token), None, 200, OK_LIST)
+
+
+PWP = "/users/me/password"
+
+
+def sec_password():
+    u = new_user("chpw", "password: register a user -> 201")
+    t1 = login_token(u, "password: first login -> 200")
+    t2 = login_token(u, "password: second login -> 200")
+    need(t1 and t2, "no tokens")
+    new = mkpw()
+    XT = X(t1)
+    rows = [
+        ("password: wrong old_password -> 403 wrong_password", "PUT", PWP,
+         XT, {"old_password": u.pw + "x", "new_password": new}, 403,
+         {"error": "wrong_password"}),
+        ("password: new_password of 7 bytes -> 400", "PUT", PWP, XT,
+         {"old_password": u.pw, "new_password": mkpw(7)}, 400, None),
+        ("password: new_password of 1025 bytes -> 400", "PUT", PWP, XT,
+         {"old_password": u.pw, "new_password": mkpw(1025)}, 400, None),
+        ("password: new_password missing -> 400", "PUT", PWP, XT,
+         {"old_password": u.pw}, 400, None),
+        ("password: old_password missing -> 400", "PUT", PWP, XT,
+         {"new_password": new}, 400, None),
+        ("password: old_password empty -> 400", "PUT", PWP, XT,
+         {"old_password": "", "new_password": new}, 400, None),
+        ("password: new_password a number -> 400", "PUT", PWP, XT,
+         {"old_password": u.pw, "new_password": 123456789}, 400, None),
+        ("password: unknown key -> 400", "PUT", PWP, XT,
+         {"old_password": u.pw, "new_password": new, "name": "x"}, 400,
+         None),
+        ("password: duplicate new_password key -> 400", "PUT", PWP, XT,
+         b'{"old_password":' + jtext(u.pw) + b',"new_password":' +
+         jtext(mkpw()) + b',"new_password":' + jtext(mkpw()) + b"}", 400,
+         None),
+        ("password: body not JSON -> 400", "PUT", PWP, XT, b"old=new", 400,
+         None),
+        ("password: no Content-Type -> 415", "PUT", PWP, XT,
+         {"old_password": u.pw, "new_password": new}, 415, None,
+         {"ct": None}),
+        ("password: no token -> 401 a valid token is missing", "PUT", PWP,
+         (), {"old_password": u.pw, "new_password": new}, 401, MISSING_TOK),
+        ("password: garbage token -> 401 token is invalid", "PUT", PWP,
+         X("garbage"), {"old_password": u.pw, "new_password": new}, 401,
+         INV),
+        ("password: GET /users/me/password -> 405 with Allow PUT", "GET",
+         PWP, XT, None, 405, None,
+         {"hdrs": {"allow": P("an Allow list with PUT",
+                              lambda v: allow_has("PUT")(v))}}),
+        ("password: PUT /users/me/passwordx -> 404", "PUT", PWP + "x", XT,
+         {"old_password": u.pw, "new_password": new}, 404, None),
+        ("password: after the refusals the token still works -> 200",
+         "GET", "/authors", XT, None, 200, OK_LIST),
+    ]
+    run_table(rows)
+    run_row("password: the old password still logs in after the refusals "
+            "-> 200", "GET", "/login", BASIC(u.name, u.pw), None, 200,
+            {"token": NONEMPTY_STR})
+
+    # Change at the start of a second, log in at once: the new token is
+    # dated to the second after the change and must work at once.
+    time.sleep(1.02 - (time.time() % 1.0))
+    before = time.time()
+    r = run_row("password: right old_password -> 200 password changed",
+                "PUT", PWP, XT, {"old_password": u.pw, "new_password": new},
+                200, {"$": keys("message"),
+                      "message": "password changed; log in again"})
+    need(r.status == 200, "the password was not changed")
+    old_pw, u.pw = u.pw, new
+    tn = login_token(u, "password: login with the new password -> 200")
+    after = time.time()
+    rn = run_row("password: the new token works immediately -> 200", "GET",
+                 "/authors", X(tn or NO_TOKEN), None, 200, OK_LIST)
+    TAP.note("password: change at %.3f, new login done at %.3f (%s "
+             "second)" % (before, after, "same" if int(before) == int(after)
+                          else "next"))
+    if tn:
+        iat = jwt_decode(tn)[1].get("iat")
+        TAP.ok(type(iat) is int and iat >= int(before) + 1,
+               "password: the new token's iat is after the change's "
+               "second", ["iat %r, change at %.3f" % (iat, before)])
+    run_table([
+        ("password: the token used for the change -> 401 token is invalid",
+         "GET", "/authors", X(t1), None, 401, INV),
+        ("password: another token issued before the change -> 401", "GET",
+         "/authors", X(t2), None, 401, INV),
+        ("password: ... via Bearer -> 401", "GET", "/authors", BEARER(t2),
+         None, 401, INV),
+        ("password: PUT again with the old token -> 401", "PUT", PWP, X(t1),
+         {"old_password": new, "new_password": mkpw()}, 401, INV),
+        ("password: login with the old password -> 401 could not verify",
+         "GET", "/login", BASIC(u.name, old_pw), None, 401, FAIL_LOGIN),
+        ("password: the new token still works -> 200", "GET", "/authors",
+         X(tn or NO_TOKEN), None, 200, OK_LIST),
+    ])
+    del rn
+
+
+def sec_disable():
+    need(ADMIN and os.access(ADMIN, os.X_OK), "no LIBRARY_ADMIN")
+    u = new_user("disable", "disable: register a user -> 201")
+    t = login_token(u, "disable: login -> 200")
+    need(t, "no token")
+    admin_ok(["user", "disable", u.name],
+             "disable: LIBRARY_ADMIN user disable NAME exits 0")
+    run_row("disable: the user's token -> 401 token is invalid", "GET",
+            "/authors", X(t), None, 401, INV)
+    run_row("disable: ... on POST /logout -> 401", "POST", "/logout", X(t),
+            None, 401, INV)
+    dis = api("GET", "/login", BASIC(u.name, u.pw),
+              desc="disable: login of a disabled user")
+    expect("disable: login with the right password -> 401 could not verify",
+           dis, 401, FAIL_LOGIN)
+    other = new_user("disable-ref", "disable: register a reference user")
+    wrong = api("GET", "/login", BASIC(other.name, other.pw + "x"),
+                desc="disable: wrong password of an enabled user")
+    TAP.ok(dis.status == wrong.status and dis.body == wrong.body and
+           hset(dis) == hset(wrong),
+           "disable: a disabled user's login looks exactly like a wrong "
+           "password (status, body, headers)",
+           ["disabled: %s %s %s" % (dis.status, short(dis.body), hset(dis)),
+            "wrong pw: %s %s %s" % (wrong.status, short(wrong.body),
+                                    hset(wrong))])
+    admin_ok(["user", "disable", uname("nobody")],
+             "disable: LIBRARY_ADMIN user disable of an unknown user exits "
+             "non-zero", want=1)
+    admin_ok(["user", "enable", u.name],
+             "disable: LIBRARY_ADMIN user enable NAME exits 0")
+    t2 = login_token(u, "disable: enabled again: login -> 200")
+    run_row("disable: the new token works -> 200", "GET", "/authors",
+            X(t2 or NO_TOKEN), None, 200, OK_LIST)
+    run_row("disable: the token from before stays void after enable "
+            "(disable ends every token) -> 401", "GET", "/authors", X(t),
+            None, 401, {"message": "token is invalid"})
+
+
+def retry_after_in(r, lo, hi):
+    v = r.header("retry-after")
+    try:
+        n = int(v)
+    except (TypeError, ValueError):
+        return False
+    return str(n) == v and lo <= n <= hi
+
+
+def sec_throttle():
+    need(ADMIN and os.access(ADMIN, os.X_OK), "no LIBRARY_ADMIN")
+    S = {"LIBRARY_LOGIN_MAX_FAILURES": "3", "LIBRARY_LOGIN_WINDOW": "60",
+         "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+    ADDR = "192.0.2.10"
+
+    def cl(name, pw, desc, settings=S, remote=ADDR):
+        return run_cgi("login", "GET", "/login", desc,
+                       auth=basic_value(name, pw), remote=remote,
+                       settings=settings)
+
+    u = new_user("thr", "throttle: register a user -> 201")
+    real = [cl(u.name, mkpw(), "throttle: wrong password %d" % i)
+            for i in range(3)]
+    real.append(cl(u.name, u.pw, "throttle: right password, 4th attempt"))
+    for i, r in enumerate(real[:3]):
+        TAP.ok(r.status == 401 and r.json_ok and
+               r.json.get("message") == "could not verify",
+               "throttle: wrong password %d of 3 (CGI, max 3) -> 401" %
+               (i + 1), cgi_diag(r))
+    r4 = real[3]
+    TAP.ok(r4.status == 429 and r4.json_ok and
+           r4.json.get("error") == "too_many_attempts" and
+           retry_after_in(r4, 1, 60),
+           "throttle: 4th attempt with the right password -> 429 "
+           "too_many_attempts, Retry-After 1-60", cgi_diag(r4))
+    TAP.ok(r4.json_ok and "token" not in (r4.json or {}),
+           "throttle: the 429 carries no token", cgi_diag(r4))
+
+    ghost = uname("ghost")
+    fake = [cl(ghost, mkpw(), "throttle: unknown name %d" % i)
+            for i in range(4)]
+    probs = []
+    for i, (a, b) in enumerate(zip(real, fake)):
+        if a.status != b.status or a.body != b.body or \
+                hset(a, ("retry-after",)) != hset(b, ("retry-after",)):
+            probs.append("attempt %d: real %s %s %s / unknown %s %s %s" % (
+                i + 1, a.status, short(a.body), hset(a), b.status,
+                short(b.body), hset(b)))
+    TAP.ok(not probs and [r.status for r in fake] == [401, 401, 401, 429],
+           "throttle: an unknown name gets the same sequence "
+           "(401, 401, 401, 429) with the same bodies and headers",
+           ["statuses %s" % [r.status for r in fake]] + probs)
+
+    admin_ok(["user", "unlock", u.name],
+             "throttle: LIBRARY_ADMIN user unlock NAME exits 0")
+    r = cl(u.name, u.pw, "throttle: after unlock")
+    TAP.ok(r.status == 200 and r.json_ok and
+           isinstance(r.json.get("token"), str),
+           "throttle: after unlock the right password -> 200 with a token",
+           cgi_diag(r))
+
+    # A success resets the name's counter.
+    v = new_user("thr-reset", "throttle: register another user -> 201")
+    seq_ = [("fail", cl(v.name, mkpw(), "reset: fail 1")),
+            ("fail", cl(v.name, mkpw(), "reset: fail 2")),
+            ("ok", cl(v.name, v.pw, "reset: success")),
+            ("fail", cl(v.name, mkpw(), "reset: fail 3")),
+            ("fail", cl(v.name, mkpw(), "reset: fail 4")),
+            ("ok", cl(v.name, v.pw, "reset: success again"))]
+    got = [r.status for _, r in seq_]
+    TAP.ok(got == [401, 401, 200, 401, 401, 200],
+           "throttle: 2 failures, a success, 2 failures, a success -> "
+           "401 401 200 401 401 200 (a success resets the name counter)",
+           ["statuses %s" % got] + cgi_diag(seq_[-1][1]))
+    f3 = [cl(v.name, mkpw(), "reset: fail %d" % i) for i in range(3)]
+    r = cl(v.name, v.pw, "reset: after 3 fresh failures")
+    TAP.ok([x.status for x in f3] == [401, 401, 401] and r.status == 429,
+           "throttle: the counter still counts after a reset (3 failures "
+           "-> 429)", ["statuses %s then %s" % ([x.status for x in f3],
+                                                 r.status)])
+
+    # Per address: failures of different names from one address.
+    S2 = {"LIBRARY_LOGIN_MAX_FAILURES": "100000",
+          "LIBRARY_LOGIN_WINDOW": "60",
+          "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS": "4"}
+    w = new_user("thr-addr", "throttle: register a third user -> 201")
+    fails = [cl(uname("ghost"), mkpw(), "addr: fail %d" % i, S2,
+                "192.0.2.11") for i in range(3)]
+    fails.append(cl(w.name, mkpw(), "addr: fail 4 (a real name)", S2,
+                    "192.0.2.11"))
+    TAP.ok([x.status for x in fails] == [401] * 4,
+           "throttle per address: 4 failures under 4 names from 192.0.2.11 "
+           "-> 401 each", ["statuses %s" % [x.status for x in fails]])
+    r = cl(w.name, w.pw, "addr: 5th, right password", S2, "192.0.2.11")
+    TAP.ok(r.status == 429 and r.json_ok and
+           r.json.get("error") == "too_many_attempts" and
+           retry_after_in(r, 1, 60),
+           "throttle per address: the 5th attempt (right password) -> 429 "
+           "with Retry-After 1-60", cgi_diag(r))
+    r = cl(uname("ghost"), mkpw(), "addr: 6th, a new name", S2,
+           "192.0.2.11")
+    TAP.ok(r.status == 429, "throttle per address: any other name from "
+           "that address -> 429", cgi_diag(r))
+    r = cl(w.name, w.pw, "addr: another address", S2, "192.0.2.12")
+    TAP.ok(r.status == 200, "throttle per address: the same user from "
+           "192.0.2.12 -> 200", cgi_diag(r))
+    run_row("throttle: the same user through nginx (127.0.0.1, suite "
+            "limits) -> 200", "GET", "/login", BASIC(w.name, w.pw), None,
+            200, {"token": NONEMPTY_STR})
+
+    # A success does not reset the address counter: otherwise a client
+    # could guess other users' passwords between logins of its own.
+    own = new_user("thr-own", "throttle: register a fourth user -> 201")
+    A14 = "192.0.2.14"
+    got = [cl(uname("ghost"), mkpw(), "own: fail 1", S2, A14).status,
+           cl(uname("ghost"), mkpw(), "own: fail 2", S2, A14).status,
+           cl(own.name, own.pw, "own: own success", S2, A14).status,
+           cl(uname("ghost"), mkpw(), "own: fail 3", S2, A14).status,
+           cl(uname("ghost"), mkpw(), "own: fail 4", S2, A14).status,
+           cl(own.name, own.pw, "own: own login again", S2, A14).status]
+    TAP.ok(got == [401, 401, 200, 401, 401, 429],
+           "throttle per address: the client's own successful login does "
+           "not reset the address counter (401 401 200 401 401 429)",
+           ["statuses %s" % got])
+
+    # The name counter is shared by every address.
+    x = new_user("thr-dist", "throttle: register a fifth user -> 201")
+    got = [cl(x.name, mkpw(), "dist: fail from .%d" % i, S,
+              "192.0.2.%d" % i).status for i in (20, 21, 22)]
+    r = cl(x.name, x.pw, "dist: right password from .23", S, "192.0.2.23")
+    TAP.ok(got == [401, 401, 401] and r.status == 429,
+           "throttle: failures for one name from 3 addresses throttle it "
+           "from a 4th (401 401 401 then 429)",
+           ["statuses %s then %s" % (got, r.status)])
+
+
+def sec_password_throttle():
+    """A wrong old_password counts as a failed login of that name."""
+    need(ADMIN and os.access(ADMIN, os.X_OK), "no LIBRARY_ADMIN")
+    S = {"LIBRARY_LOGIN_MAX_FAILURES": "2", "LIBRARY_LOGIN_WINDOW": "60",
+         "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+    ADDR = "192.0.2.13"
+    u = new_user("pwthr", "password throttle: register a user -> 201")
+    t = login_token(u, "password throttle: login -> 200")
+    need(t, "no token")
+
+    def put(old, desc):
+        return run_cgi("users", "PUT", PWP, desc, token=t,
+                       body={"old_password": old, "new_password": mkpw()},
+                       remote=ADDR, settings=S)
+    rs = [put(mkpw(), "password throttle: wrong old %d" % i)
+          for i in range(2)]
+    TAP.ok([r.status for r in rs] == [403, 403] and
+           all(r.json_ok and r.json.get("error") == "wrong_password"
+               for r in rs),
+           "password throttle: two wrong old_password (CGI users, max 2) "
+           "-> 403 wrong_password", cgi_diag(rs[-1]))
+    r = put(u.pw, "password throttle: right old, 3rd attempt")
+    TAP.ok(r.status == 429 and r.json_ok and
+           r.json.get("error") == "too_many_attempts" and
+           retry_after_in(r, 1, 60),
+           "password throttle: the 3rd attempt with the right old password "
+           "-> 429 with Retry-After", cgi_diag(r))
+    r = run_cgi("login", "GET", "/login", "password throttle: login",
+                auth=basic_value(u.name, u.pw), remote=ADDR, settings=S)
+    TAP.ok(r.status == 429, "password throttle: the name is throttled for "
+           "login too -> 429", cgi_diag(r))
+    admin_ok(["user", "unlock", u.name],
+             "password throttle: LIBRARY_ADMIN user unlock exits 0")
+    run_row("password throttle: the password was never changed: login "
+            "-> 200", "GET", "/login", BASIC(u.name, u.pw), None, 200,
+            {"token": NONEMPTY_STR})
+    run_row("password throttle: the token still works -> 200", "GET",
+            "/authors", X(t), None, 200, OK_LIST)
+
+
+def sec_audience():
+    """A token issued for an audience is refused where none is set, and
+    the other way round (LIBRARY_AUDIENCE, token.h)."""
+    if os.environ.get("LIBRARY_AUDIENCE"):
+        TAP.skip("audience: tokens of another audience are refused",
+                 "the harness runs with LIBRARY_AUDIENCE set")
+        return
+    u = new_user("aud", "audience: register a user -> 201")
+    r = run_cgi("login", "GET", "/login", "audience login",
+                auth=basic_value(u.name, u.pw),
+                settings={"LIBRARY_AUDIENCE": "e2e-other-api"})
+    tok_ = r.json.get("token") if r.json_ok and isinstance(r.json, dict) \
+        else None
+    TAP.ok(r.status == 200 and isinstance(tok_, str),
+           "audience: login as CGI with LIBRARY_AUDIENCE -> 200 with a "
+           "token", cgi_diag(r))
+    if not isinstance(tok_, str):
+        return
+    TAP.ok(jwt_decode(tok_)[1].get("aud") == "e2e-other-api",
+           "audience: the token carries aud", ["claims %s" %
+                                               jwt_decode(tok_)[1]])
+    run_row("audience: that token on responders without an audience -> "
+            "401", "GET", "/authors", X(tok_), None, 401, INV)
+    r = run_cgi("authors", "GET", "/authors", "audience authors",
+                token=tok_, settings={"LIBRARY_AUDIENCE": "e2e-other-api"})
+    TAP.ok(r.status == 200, "audience: ... and accepted by a responder "
+           "with the same audience (CGI) -> 200", cgi_diag(r))
+    t = login_token(u, "audience: login through nginx -> 200")
+    r = run_cgi("authors", "GET", "/authors", "audience authors 2",
+                token=t or NO_TOKEN,
+                settings={"LIBRARY_AUDIENCE": "e2e-other-api"})
+    TAP.ok(r.status == 401 and r.json_ok and
+           r.json.get("message") == "token is invalid",
+           "audience: a token without aud on a responder with an audience "
+           "(CGI) -> 401", cgi_diag(r))
+
+
+def sec_timing():
+    u = new_user("timing", "timing: register a user -> 201")
+    N = 20
+    times = {"unknown": [], "wrong": []}
+    bad = []
+    for i in range(N):
+        order = ("unknown", "wrong") if i % 2 == 0 else ("wrong", "unknown")
+        for kind in order:
+            name = uname("nobody") if kind == "unknown" else u.name
+            t0 = time.perf_counter()
+            r = api("GET", "/login", BASIC(name, mkpw()),
+                    desc="timing " + kind)
+            times[kind].append(time.perf_counter() - t0)
+            if r.status != 401:
+                bad.append("%s: %s %s" % (kind, r.status, short(r.body)))
+
+    def median(v):
+        v = sorted(v)
+        n = len(v)
+        return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    mu, mw = median(times["unknown"]), median(times["wrong"])
+    TAP.note("timing: median login time over %d each: unknown user "
+             "%.1f ms, wrong password %.1f ms (ratio %.2f)" % (
+                 N, mu * 1000, mw * 1000, max(mu, mw) / max(min(mu, mw),
+                                                            1e-9)))
+    TAP.ok(not bad, "timing: all %d timed logins -> 401" % (2 * N), bad)
+    TAP.ok(mu <= 3 * mw and mw <= 3 * mu,
+           "timing: neither median is more than 3x the other (unknown "
+           "%.1f ms, wrong password %.1f ms)" % (mu * 1000, mw * 1000))
+
+
+def cache_problems(r):
+    probs = []
+    if r.header("cache-control") != "no-store":
+        probs.append("Cache-Control %r" % r.header("cache-control"))
+    if r.header("x-content-type-options") != "nosniff":
+        probs.append("X-Content-Type-Options %r" %
+                     r.header("x-content-type-options"))
+    return probs
+
+
+def sec_cache_headers():
+    u = new_user("cache", "cache: register a user -> 201")
+    rl = api("GET", "/login", BASIC(u.name, u.pw), desc="cache login")
+    t = rl.json.get("token") if rl.json_ok and isinstance(rl.json, dict) \
+        else None
+    checks = [("login 200 (a token)", rl)]
+    checks.append(("login 401", api("GET", "/login",
+                                    BASIC(u.name, u.pw + "x"),
+                                    desc="cache login 401")))
+    if t:
+        d = new_author("cache")
+        checks.append(("POST /authors 201", api("POST", "/authors", X(t), d,
+                                                 desc="cache author")))
+        checks.append(("GET /authors 200", api("GET", "/authors", X(t),
+                                                desc="cache authors")))
+        checks.append(("POST /logout 200", api("POST", "/logout", X(t),
+                                                desc="cache logout")))
+    if ADM is not None and ADM.token:
+        checks.append(("GET /users 200 (user data)",
+                       api("GET", "/users", X(ADM.token),
+                           desc="cache users")))
+    checks.append(("POST /register 201", api(
+        "POST", "/register", (), User("cache2").reg_body(),
+        desc="cache register")))
+    for d, r in checks:
+        probs = cache_problems(r)
+        TAP.ok(not probs and r.status is not None and r.status < 500,
+               "cache: %s has Cache-Control: no-store and "
+               "X-Content-Type-Options: nosniff" % d,
+               ["%s %s -> %s" % (r.method, r.path, r.status)] + probs)
+
+
+def sec_key_rotation():
+    """Last: rotation rewrites the key file the whole suite uses."""
+    need(ADMIN and os.access(ADMIN, os.X_OK), "no LIBRARY_ADMIN")
+    for _, sec in load_keys():
+        SEEN_KEYS.add(sec)
+    u = new_user("rot", "keys: register a user -> 201")
+    t_old = login_token(u, "keys: login before the rotation -> 200")
+    need(t_old, "no token")
+    old_kid = jwt_decode(t_old)[0].get("kid")
+    TAP.ok(isinstance(old_kid, str) and old_kid,
+           "keys: tokens carry a kid in the header", ["kid %r" % old_kid])
+    before = [k for k, _ in load_keys()]
+    pr = admin_ok(["key", "rotate"], "keys: LIBRARY_ADMIN key rotate exits 0")
+    ks = load_keys()
+    for _, sec in ks:
+        SEEN_KEYS.add(sec)
+    st = os.stat(SECRET_FILE)
+    TAP.ok(st.st_mode & 0o077 == 0,
+           "keys: the rewritten key file is not readable by group or others",
+           ["mode %o" % (st.st_mode & 0o777)])
+    new_kid = ks[-1][0] if ks else None
+    TAP.ok([k for k, _ in ks] == before + [new_kid] and new_kid != old_kid,
+           "keys: the file keeps the old key and adds a new signing one",
+           ["before %s, after %s" % (before, [k for k, _ in ks])])
+    if pr is not None:
+        TAP.ok(not any(sec in pr.stdout + pr.stderr for _, sec in ks),
+               "keys: key rotate prints no secret",
+               ["stdout " + short(pr.stdout)])
+    run_row("keys: a token issued before the rotation still works -> 200",
+            "GET", "/authors", X(t_old), None, 200, OK_LIST)
+    if A.token:
+        run_row("keys: A's token from the start of the run still works",
+                "GET", "/authors", X(A.token), None, 200, OK_LIST)
+    t_new = login_token(u, "keys: login after the rotation -> 200")
+    need(t_new, "no new token")
+    h_new = jwt_decode(t_new)[0]
+    TAP.ok(h_new.get("kid") == new_kid,
+           "keys: the new token's header names the new key",
+           ["header %s, new kid %r" % (h_new, new_kid)])
+    run_row("keys: the new token works -> 200", "GET", "/authors",
+            X(t_new), None, 200, OK_LIST)
+    p_new = jwt_decode(t_new)[1]
+    run_row("keys: a copy re-signed with the new key from the file "
+            "(control) -> 200", "GET", "/authors",
+            X(forge(h_new, dict(p_new, jti=str(uuid.uuid4())))), None, 200,
+            OK_LIST)
+    run_row("keys: new kid in the header but signed with the old key "
+            "-> 401", "GET", "/authors",
+            X(forge(h_new, dict(p_new, jti=str(uuid.uuid4())), key=KEY)),
+            None, 401, INV)
+    pr, err = admin_cli(["key", "list"], b"", "key list")
+    lines = pr.stdout.decode("utf-8", "replace").splitlines() \
+        if pr is not None else []
+    TAP.ok(pr is not None and pr.returncode == 0 and len(lines) == 2 and
+           lines[0].split("\t")[0] == old_kid and
+           lines[1].split("\t")[0] == new_kid and "signing" in lines[1] and
+           "signing" not in lines[0],
+           "keys: key list shows both ids, the new one signing",
+           [err] if pr is None else ["exit %d" % pr.returncode,
+                                     "stdout " + short(pr.stdout)])
+    if pr is not None:
+        TAP.ok(not any(sec in pr.stdout + pr.stderr for _, sec in ks),
+               "keys: key list prints no secret", [])
+
+    admin_ok(["key", "retire", old_kid],
+             "keys: LIBRARY_ADMIN key retire OLD exits 0")
+    TAP.ok([k for k, _ in load_keys()] == [new_kid],
+           "keys: the file holds only the new key",
+           ["kids %s" % [k for k, _ in load_keys()]])
+    run_table([
+        ("keys: the old token after retire -> 401 token is invalid", "GET",
+         "/authors", X(t_old), None, 401, INV),
+        ("keys: ... via Bearer -> 401", "GET", "/authors", BEARER(t_old),
+         None, 401, INV),
+        ("keys: the new token still works -> 200", "GET", "/authors",
+         X(t_new), None, 200, OK_LIST),
+        ("keys: a copy of the old token re-signed with the old key -> 401",
+         "GET", "/authors",
+         X(forge(jwt_decode(t_old)[0], dict(jwt_decode(t_old)[1],
+                                            jti=str(uuid.uuid4())),
+                 key=KEY)), None, 401, INV),
+    ])
+    if A.token:
+        run_row("keys: A's token (old key) after retire -> 401", "GET",
+                "/authors", X(A.token), None, 401, INV)
+    t3 = login_token(u, "keys: login after the retire -> 200")
+    run_row("keys: its token works -> 200", "GET", "/authors",
+            X(t3 or NO_TOKEN), None, 200, OK_LIST)
+    admin_ok(["key", "retire", new_kid],
+             "keys: retiring the only key exits non-zero", want=1)
+    TAP.ok([k for k, _ in load_keys()] == [new_kid],
+           "keys: ... and the file is unchanged",
+           ["kids %s" % [k for k, _ in load_keys()]])
+    admin_ok(["key", "retire", "no-such-kid"],
+             "keys: retiring an unknown kid exits non-zero", want=1)
+    run_row("keys: the new token still works at the end -> 200", "GET",
+            "/authors", X(t_new), None, 200, OK_LIST)
+
+
 def sec_every_response():
     bad = []
     for desc, m, p, r in RESPONSES:
@@ -2126,6 +2863,19 @@ def sec_every_response():
     unstable = {k: v for k, v in codes.items() if len(v) > 1}
     TAP.ok(not unstable, "one stable error code per fixed message",
            ["%s -> %s" % (k, sorted(v)) for k, v in unstable.items()])
+    # Every successful answer carries tokens or user data: never cached.
+    bad = []
+    n = 0
+    for desc, m, p, r in RESPONSES:
+        if r.status in (200, 201) and not r.error:
+            n += 1
+            probs = cache_problems(r)
+            if probs:
+                bad.append("%s %s (%s): %s" % (m, p[:60], desc[:60],
+                                               "; ".join(probs)))
+    TAP.ok(n > 0 and not bad, "every 2xx response (%d) has Cache-Control: "
+           "no-store and X-Content-Type-Options: nosniff" % n,
+           ["%d bad:" % len(bad)] + bad[:40])
 
 
 def sec_no_rejected_authors():
@@ -2162,6 +2912,15 @@ def sec_logs():
         if len(bv) >= 12:
             needles.append(("Basic credentials", bv.encode()))
     needles.append(("a yescrypt hash ($y$)", b"$y$"))
+    try:
+        for _, sec in load_keys():
+            SEEN_KEYS.add(sec)
+    except OSError:
+        pass
+    SEEN_KEYS.add(KEY)
+    for sec in SEEN_KEYS:
+        if len(sec) >= 16:
+            needles.append(("a signing key", sec))
     sources = []
     if LOG_DIR and os.path.isdir(LOG_DIR):
         for root, _, names in os.walk(LOG_DIR):
@@ -2184,9 +2943,10 @@ def sec_logs():
                 i = data.find(nd)
                 hits.append("%s contains %s (%s...) at byte %d" % (
                     label, what, nd[:12].decode("utf-8", "replace"), i))
-    TAP.ok(not hits, "logs: no issued token, password, Basic credential or "
-           "hash in %d log files / outputs (%d tokens, %d passwords)" % (
-               len(sources), len(ISSUED), len(PASSWORDS)), hits[:40])
+    TAP.ok(not hits, "logs: no issued token, password, Basic credential, "
+           "hash or key in %d log files / outputs (%d tokens, %d passwords, "
+           "%d keys)" % (len(sources), len(ISSUED), len(PASSWORDS),
+                         len(SEEN_KEYS)), hits[:40])
 
 
 def main():
@@ -2203,10 +2963,20 @@ def main():
         ("strict JSON", sec_strict),
         ("sizes", sec_sizes),
         ("admin", sec_admin),
+        ("logout", sec_logout),
+        ("password change", sec_password),
+        ("disable", sec_disable),
+        ("throttling (CGI)", sec_throttle),
+        ("password throttling (CGI)", sec_password_throttle),
+        ("audience (CGI)", sec_audience),
+        ("timing", sec_timing),
         ("concurrency", sec_concurrency),
         ("isolation", sec_isolation),
         ("JSONTestSuite", sec_jsontestsuite),
         ("refused authors", sec_no_rejected_authors),
+        ("cache headers", sec_cache_headers),
+        # Last of those that use tokens: it rewrites the key file.
+        ("key rotation", sec_key_rotation),
         ("every response", sec_every_response),
         ("logs", sec_logs),
     ]

@@ -1,12 +1,22 @@
 #!/bin/sh
-# tests/e2e/nginx.test: the end-to-end suite against a real nginx and the
-# real responders, run by `make check` through automake's TAP driver.
+# tests/e2e/harness.sh: the end-to-end suite against a real web server and
+# the real responders; nginx.test and lighttpd-cgi.test run it for `make
+# check` through automake's TAP driver, `make check-valgrind` runs it with
+# E2E_SERVER=lighttpd-cgi E2E_VALGRIND=1.
+#
+# E2E_SERVER selects the deployment:
+#   nginx (default)  the four responders under spawn-fcgi
+#                    (deploy/spawn-fcgi/library-api-spawn) behind nginx
+#                    (deploy/nginx/library-api-nginx): FastCGI;
+#   lighttpd-cgi     lighttpd running each request as a plain CGI program
+#                    (deploy/lighttpd/library-api-lighttpd); with
+#                    E2E_VALGRIND=1 every responder runs under valgrind's
+#                    memcheck, and any error or definite leak fails.
 #
 # Sets up a private instance in a temporary folder (never in the source or
 # build tree): an empty LIBRARY_CONF, a fresh database and secret made by
-# `library-admin init`, the four responders under spawn-fcgi
-# (deploy/spawn-fcgi/library-api-spawn) and nginx on a free loopback port
-# (deploy/nginx/library-api-nginx).  Then runs tests/e2e/e2e.py, which
+# `library-admin init`, the responders and the server on a free loopback
+# port.  Then runs tests/e2e/e2e.py, which
 # prints the TAP; its output and exit status are passed through.  Afterwards
 # the responders are stopped (SIGUSR1: they leave main() normally, so
 # LeakSanitizer runs) and their logs are searched for sanitizer reports; a
@@ -16,7 +26,10 @@
 # tree), PYTHON3 (empty: skip), SHARED_DIR (default $top_srcdir/../shared,
 # passed on only if it exists), KEEP_E2E=1 keeps the temporary folder,
 # E2E_TIMEOUT (seconds, default 900) bounds e2e.py.  Settings such as
-# LIBRARY_PASSWORD_COST or LIBRARY_TOKEN_LIFETIME are passed on as they are.
+# LIBRARY_PASSWORD_COST or LIBRARY_TOKEN_LIFETIME are passed on as they are;
+# the suite's own are set here (see below): LIBRARY_CLOCK_LEEWAY=0 and
+# LIBRARY_LOGIN_MAX_FAILURES / LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS of
+# 100000.
 #
 # Works as root (nginx workers then run as nobody: the folder is 0755 and
 # the sockets belong to nobody's group) and as an unprivileged user.
@@ -49,8 +62,22 @@ note() {
 # The servers live in /usr/sbin, which an unprivileged PATH may lack.
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 export PATH
-command -v nginx >/dev/null 2>&1 || skip "nginx not installed (apt-get install nginx-light)"
-command -v spawn-fcgi >/dev/null 2>&1 || skip "spawn-fcgi not installed (apt-get install spawn-fcgi)"
+server=${E2E_SERVER:-nginx}
+case $server in
+nginx)
+	command -v nginx >/dev/null 2>&1 || skip "nginx not installed (apt-get install nginx-light)"
+	command -v spawn-fcgi >/dev/null 2>&1 || skip "spawn-fcgi not installed (apt-get install spawn-fcgi)"
+	;;
+lighttpd-cgi)
+	command -v lighttpd >/dev/null 2>&1 || skip "lighttpd not installed (apt-get install lighttpd)"
+	if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+		command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed (apt-get install valgrind)"
+	fi
+	;;
+*)
+	bail "E2E_SERVER must be nginx or lighttpd-cgi, not $server"
+	;;
+esac
 if [ -z "$PYTHON3" ] || ! command -v "$PYTHON3" >/dev/null 2>&1; then
 	skip "python3 not found (apt-get install python3)"
 fi
@@ -60,6 +87,7 @@ admin=$top_builddir/src/admin/library-admin
 cgibin=$top_builddir/cgi-bin
 spawn=$top_srcdir/deploy/spawn-fcgi/library-api-spawn
 ngx=$top_srcdir/deploy/nginx/library-api-nginx
+ltd=$top_srcdir/deploy/lighttpd/library-api-lighttpd
 [ -f "$e2e" ] || bail "missing $e2e"
 [ -x "$admin" ] || bail "missing $admin: build first"
 for name in register login users authors; do
@@ -76,7 +104,7 @@ else
 	set --
 fi
 chmod 0755 "$tmp"
-mkdir -m 0755 "$tmp/run" "$tmp/log" "$tmp/nginx"
+mkdir -m 0755 "$tmp/run" "$tmp/log" "$tmp/nginx" "$tmp/lighttpd" "$tmp/vg"
 spawn_cmd() {
 	sh "$spawn" -b "$cgibin" -r "$tmp/run" -l "$tmp/log" "$@"
 }
@@ -84,15 +112,25 @@ listen=
 nginx_cmd() {
 	sh "$ngx" -l "$listen" -r "$tmp/run" -s "$tmp/nginx" -L "$tmp/log" "$@"
 }
+lighttpd_cmd() {
+	sh "$ltd" -l "$listen" -b "$cgibin" -s "$tmp/lighttpd" -L "$tmp/log" "$@"
+}
+# server_cmd start|stop: the web server of this deployment.
+server_cmd() {
+	case $server in
+	nginx) nginx_cmd "$@" ;;
+	lighttpd-cgi) lighttpd_cmd "$@" ;;
+	esac
+}
 
 cleaned=
 cleanup() {
 	[ -z "$cleaned" ] || return 0
 	cleaned=1
 	if [ -n "$listen" ]; then
-		nginx_cmd stop >/dev/null 2>&1 || true
+		server_cmd stop >/dev/null 2>&1 || true
 	fi
-	spawn_cmd stop >/dev/null 2>&1 || true
+	[ "$server" != nginx ] || spawn_cmd stop >/dev/null 2>&1 || true
 }
 # shellcheck disable=SC2317 # run by the EXIT trap
 finish() {
@@ -114,19 +152,40 @@ LIBRARY_SECRET_FILE=$tmp/secret
 export LIBRARY_CONF LIBRARY_DB LIBRARY_SECRET_FILE
 : >"$LIBRARY_CONF"
 
+# The suite's settings, for the responders and e2e.py's CGI runs alike: no
+# clock leeway (a token with a 1-second lifetime must be refused 2.5 s
+# later), and login throttling out of the way (the suite fails many logins
+# on purpose, all from 127.0.0.1; e2e.py tests the throttle by running the
+# login and users responders as CGI with their own limits).
+LIBRARY_CLOCK_LEEWAY=0
+LIBRARY_LOGIN_MAX_FAILURES=100000
+LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS=100000
+export LIBRARY_CLOCK_LEEWAY LIBRARY_LOGIN_MAX_FAILURES \
+	LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS
+
 if ! "$admin" init >"$tmp/log/admin-init.log" 2>&1; then
 	note "$tmp/log/admin-init.log"
 	bail "library-admin init failed"
 fi
 
-if ! spawn_cmd -F 2 "$@" start >"$tmp/log/spawn.log" 2>&1; then
-	note "$tmp/log/spawn.log"
-	bail "could not start the responders"
+if [ "$server" = nginx ]; then
+	if ! spawn_cmd -F 2 "$@" start >"$tmp/log/spawn.log" 2>&1; then
+		note "$tmp/log/spawn.log"
+		bail "could not start the responders"
+	fi
+	sed 's/^/# /' "$tmp/log/spawn.log"
 fi
-sed 's/^/# /' "$tmp/log/spawn.log"
+if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+	# One log per process; -q writes only what it finds.
+	LIBRARY_CGI_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full"
+	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --show-leak-kinds=definite"
+	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --errors-for-leak-kinds=definite"
+	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --log-file=$tmp/vg/%p.log"
+	export LIBRARY_CGI_PREFIX
+fi
 
-# A free loopback port; another program may take it before nginx binds it,
-# so try a few.
+# A free loopback port; another program may take it before the server binds
+# it, so try a few.
 tries=0
 while :; do
 	port=$("$PYTHON3" -c 'import socket
@@ -134,16 +193,16 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 	listen=127.0.0.1:$port
-	if nginx_cmd start >"$tmp/log/nginx-start.log" 2>&1; then
+	if server_cmd start >"$tmp/log/server-start.log" 2>&1; then
 		break
 	fi
 	tries=$((tries + 1))
 	if [ $tries -ge 5 ]; then
-		note "$tmp/log/nginx-start.log" "$tmp/log/error.log"
-		bail "could not start nginx"
+		note "$tmp/log/server-start.log" "$tmp/log/error.log"
+		bail "could not start $server"
 	fi
 done
-sed 's/^/# /' "$tmp/log/nginx-start.log"
+sed 's/^/# /' "$tmp/log/server-start.log"
 
 url=http://$listen
 # Ready once nginx answers /authors with anything but a gateway error.
@@ -180,7 +239,8 @@ LIBRARY_ADMIN=$admin
 LIBRARY_CGI_BIN=$cgibin
 LIBRARY_LOG_DIR=$tmp/log
 PYTHONDONTWRITEBYTECODE=1
-export LIBRARY_API_URL LIBRARY_ADMIN LIBRARY_CGI_BIN LIBRARY_LOG_DIR \
+E2E_SERVER=$server
+export E2E_SERVER LIBRARY_API_URL LIBRARY_ADMIN LIBRARY_CGI_BIN LIBRARY_LOG_DIR \
 	PYTHONDONTWRITEBYTECODE
 
 limit=
@@ -196,7 +256,8 @@ fi
 
 # A responder that died during the run (crash, abort) is a failure even if
 # every request happened to get an answer.
-if ! spawn_cmd status >"$tmp/log/spawn-status.log" 2>&1; then
+if [ "$server" = nginx ] &&
+	! spawn_cmd status >"$tmp/log/spawn-status.log" 2>&1; then
 	sed 's/^/# /' "$tmp/log/spawn-status.log"
 	echo "Bail out! a responder died during the run"
 	status=1
@@ -207,7 +268,7 @@ fi
 cleanup
 reports=
 for f in "$tmp"/log/register.log "$tmp"/log/login.log "$tmp"/log/users.log \
-	"$tmp"/log/authors.log "$tmp"/log/admin-init.log; do
+	"$tmp"/log/authors.log "$tmp"/log/admin-init.log "$tmp"/log/error.log; do
 	if grep -q -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f" 2>/dev/null; then
 		reports="$reports $f"
 	fi
@@ -219,5 +280,19 @@ if [ -n "$reports" ]; then
 	done
 	echo "Bail out! sanitizer reports in:$reports"
 	status=1
+fi
+# Under valgrind: any memory error or definite leak in any process fails.
+if [ "${E2E_VALGRIND:-0}" = 1 ]; then
+	runs=$(grep -l . "$tmp"/vg/*.log 2>/dev/null | wc -l)
+	echo "# valgrind: $runs of $(ls "$tmp"/vg | wc -l) process logs have findings"
+	for f in "$tmp"/vg/*.log; do
+		[ -s "$f" ] || continue
+		echo "# --- valgrind report $f"
+		head -n 40 "$f" | sed 's/^/# /'
+	done
+	if [ "$runs" -gt 0 ]; then
+		echo "Bail out! valgrind found errors or leaks in $runs processes"
+		status=1
+	fi
 fi
 exit $status
