@@ -3,7 +3,7 @@
 # from anywhere in a checkout on a fresh Debian 12:
 #
 #   deploy/quickstart.sh [start]   install the packages (deploy/deps.sh), build
-#                                  in the source tree, set up ./state and serve
+#                                  in ./build, set up ./state and serve
 #                                  on http://127.0.0.1:${PORT:-8080}, then walk
 #                                  through the API with curl
 #   deploy/quickstart.sh stop      stop what a previous start started
@@ -15,7 +15,8 @@
 # run/ (sockets, pid files), log/ (responder and nginx logs), nginx/
 # (generated nginx configuration).  A second start stops the first instance
 # and starts a new one.  nginx listens on 127.0.0.1 only; the responders on
-# unix sockets only.
+# unix sockets only.  Started as root, the responders run as the system user
+# library-api (created if missing), which then owns ./state.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

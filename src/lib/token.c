@@ -47,6 +47,7 @@ struct token_key {
 	ino_t		 ino;
 	off_t		 size;
 	struct timespec	 mtime;
+	struct timespec	 ctime;		/* chmod changes only this */
 	int		 from_file;	/* refresh looks at the file */
 	/* The last file that failed to load: not read or logged again
 	 * until it changes. */
@@ -55,6 +56,7 @@ struct token_key {
 	ino_t		 fino;
 	off_t		 fsize;
 	struct timespec	 fmtime;
+	struct timespec	 fctime;
 };
 
 static void
@@ -270,6 +272,7 @@ remember(struct token_key *k, const struct stat *sb)
 	k->ino = sb->st_ino;
 	k->size = sb->st_size;
 	k->mtime = sb->st_mtim;
+	k->ctime = sb->st_ctim;
 	k->from_file = 1;
 }
 
@@ -299,12 +302,16 @@ token_key_refresh(struct token_key **kp, const char *path)
 		if (sb.st_dev == k->dev && sb.st_ino == k->ino &&
 		    sb.st_size == k->size &&
 		    sb.st_mtim.tv_sec == k->mtime.tv_sec &&
-		    sb.st_mtim.tv_nsec == k->mtime.tv_nsec)
+		    sb.st_mtim.tv_nsec == k->mtime.tv_nsec &&
+		    sb.st_ctim.tv_sec == k->ctime.tv_sec &&
+		    sb.st_ctim.tv_nsec == k->ctime.tv_nsec)
 			return 0;
 		if (k->failed && sb.st_dev == k->fdev && sb.st_ino == k->fino &&
 		    sb.st_size == k->fsize &&
 		    sb.st_mtim.tv_sec == k->fmtime.tv_sec &&
-		    sb.st_mtim.tv_nsec == k->fmtime.tv_nsec)
+		    sb.st_mtim.tv_nsec == k->fmtime.tv_nsec &&
+		    sb.st_ctim.tv_sec == k->fctime.tv_sec &&
+		    sb.st_ctim.tv_nsec == k->fctime.tv_nsec)
 			return 0;	/* the same broken file: said already */
 	} else if (k->failed)
 		return 0;
@@ -316,6 +323,7 @@ token_key_refresh(struct token_key **kp, const char *path)
 		k->fino = sb.st_ino;
 		k->fsize = sb.st_size;
 		k->fmtime = sb.st_mtim;
+		k->fctime = sb.st_ctim;
 		return 0;
 	}
 	remember(nk, &sb);
@@ -422,7 +430,13 @@ token_key_save(const struct token_key *k, const char *path)
 	size_t	 i, j;
 	int	 fd, rc = -1;
 
-	for (i = 0; i < k->n; i++)
+	for (i = 0; i < k->n; i++) {
+		if (k->keys[i].len > KEYSET_SECRET_MAX) {
+			fprintf(stderr, "token: key %s is longer than %d bytes "
+			    "and cannot go into a key set file\n",
+			    k->keys[i].kid, KEYSET_SECRET_MAX);
+			return -1;
+		}
 		for (j = 0; j < k->keys[i].len; j++)
 			if (k->keys[i].secret[j] <= ' ' ||
 			    k->keys[i].secret[j] > '~') {
@@ -431,6 +445,7 @@ token_key_save(const struct token_key *k, const char *path)
 				    "file\n", k->keys[i].kid);
 				return -1;
 			}
+	}
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
 		return -1;
 	unlink(tmp);
@@ -527,6 +542,24 @@ claim_uuid(jwt_t *jwt, const char *name, char out[37])
 	return 0;
 }
 
+int
+token_shape_ok(const char *t, size_t len)
+{
+	const char	*d1, *d2;
+
+	/*
+	 * Three non-empty segments: libjwt 1.10.2 as Debian builds it (with
+	 * libb64) writes a byte past a malloc(0) when it decodes an empty
+	 * header or payload segment, e.g. "..x" (found by memcheck).
+	 */
+	if ((d1 = memchr(t, '.', len)) == NULL || d1 == t)
+		return 0;
+	d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - t));
+	if (d2 == NULL || d2 == d1 + 1 || d2 + 1 == t + len)
+		return 0;
+	return memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - t)) == NULL;
+}
+
 enum api_err
 token_verify_claims(const struct token_key *k, const char *issuer,
     const char *token, size_t len, int64_t now, struct token_claims *c)
@@ -540,7 +573,8 @@ token_verify_claims(const struct token_key *k, const char *issuer,
 
 	memset(c, 0, sizeof(*c));
 	if (k == NULL || k->n == 0 || token == NULL || len == 0 ||
-	    len > LIMIT_TOKEN_MAX || memchr(token, '\0', len) != NULL)
+	    len > LIMIT_TOKEN_MAX || memchr(token, '\0', len) != NULL ||
+	    !token_shape_ok(token, len))
 		return ERR_TOKEN_INVALID;
 	lw = k->leeway;
 	if ((copy = strndup(token, len)) == NULL)

@@ -98,6 +98,10 @@ enum api_err token_verify_claims(const struct token_key *k,
     const char *issuer, const char *token, size_t len, int64_t now,
     struct token_claims *c);
 
+/* 1 when t has the JWS compact shape libjwt may be handed: exactly three
+ * non-empty dot-separated segments; 0 otherwise. */
+int token_shape_ok(const char *t, size_t len);
+
 /* token_verify_claims, copying only public_id into out (size 37+). */
 enum api_err token_verify(const struct token_key *k, const char *issuer,
     const char *token, size_t len, int64_t now, char *out, size_t outsz);

@@ -180,6 +180,7 @@ if [ "${E2E_VALGRIND:-0}" = 1 ]; then
 	LIBRARY_CGI_PREFIX="valgrind -q --error-exitcode=99 --leak-check=full"
 	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --show-leak-kinds=definite"
 	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --errors-for-leak-kinds=definite"
+	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --suppressions=$top_srcdir/tests/valgrind.supp"
 	LIBRARY_CGI_PREFIX="$LIBRARY_CGI_PREFIX --log-file=$tmp/vg/%p.log"
 	export LIBRARY_CGI_PREFIX
 fi
@@ -268,7 +269,8 @@ fi
 cleanup
 reports=
 for f in "$tmp"/log/register.log "$tmp"/log/login.log "$tmp"/log/users.log \
-	"$tmp"/log/authors.log "$tmp"/log/admin-init.log "$tmp"/log/error.log; do
+	"$tmp"/log/authors.log "$tmp"/log/admin-init.log "$tmp"/log/error.log \
+	"$tmp"/log/responders.log; do
 	if grep -q -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f" 2>/dev/null; then
 		reports="$reports $f"
 	fi

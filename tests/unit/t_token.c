@@ -1391,6 +1391,48 @@ test_policy(void)
 	token_key_free(ka);
 }
 
+/*
+ * Only the JWS compact shape reaches libjwt: libjwt 1.10.2 (Debian's, with
+ * libb64) writes past a malloc(0) for an empty header or payload segment.
+ * memcheck found it through "..x"-like tokens; check-valgrind replays it.
+ */
+static void
+test_shape(void)
+{
+	static const struct {
+		const char	*t;
+		int		 ok;
+	} cases[] = {
+		{ "a.b.c", 1 },
+		{ "eyJ.eyJ.sig", 1 },
+		{ "..x", 0 },
+		{ "a..c", 0 },
+		{ ".b.c", 0 },
+		{ "a.b.", 0 },
+		{ "a.b", 0 },
+		{ "a.b.c.d", 0 },
+		{ "abc", 0 },
+		{ "", 0 },
+		{ "...", 0 },
+	};
+	struct token_key	*k;
+	unsigned char		 raw[32];
+	char			 pid[37];
+	size_t			 i;
+
+	memset(raw, 'k', sizeof(raw));
+	k = token_key_new(raw, sizeof(raw));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		is_int(token_shape_ok(cases[i].t, strlen(cases[i].t)),
+		    cases[i].ok, "shape of \"%s\"", cases[i].t);
+		if (!cases[i].ok)
+			is_int(token_verify(k, "library-api", cases[i].t,
+			    strlen(cases[i].t), 1000, pid, sizeof(pid)),
+			    ERR_TOKEN_INVALID, "\"%s\" refused", cases[i].t);
+	}
+	token_key_free(k);
+}
+
 int
 main(void)
 {
@@ -1407,6 +1449,7 @@ main(void)
 	test_rotate();
 	test_big_set();
 	test_policy();
+	test_shape();
 	token_key_free(key);
 	return done_testing();
 }
