@@ -13,6 +13,11 @@
 #                                      created if missing) when run as root,
 #                                      so that a test writing into the
 #                                      read-only source tree fails
+#   6. make fuzz                       every libFuzzer target for
+#                                      FUZZ_SECONDS (default 60)
+#   7. make check-valgrind             unit tests and the e2e suite (CGI
+#                                      mode) under memcheck; RUN_VALGRIND=0
+#                                      skips it
 #
 # Every step runs even if an earlier one failed (except that nothing runs
 # without 1 and 2); the output of each is in _build/logs/STEP.log.  Ends
@@ -154,6 +159,12 @@ if [ -z "$fatal" ]; then
 	count_trs asan
 	step distcheck distcheck || true
 	count_summary distcheck
+	# Every fuzz target for FUZZ_SECONDS (60 by default), on its seeds.
+	step fuzz make -C _build/default fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || true
+	# The e2e suite with every responder under memcheck, in CGI mode.
+	if [ "${RUN_VALGRIND:-1}" = 1 ]; then
+		step valgrind make -C _build/default check-valgrind || true
+	fi
 fi
 
 # Summary.

@@ -10,6 +10,7 @@
 #ifndef LIBAPI_CONF_H
 #define LIBAPI_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
