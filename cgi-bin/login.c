@@ -2,10 +2,11 @@
  * login: GET or POST /login with HTTP Basic credentials returns a token;
  * POST /logout revokes the token it is sent with.
  *
- * Failed logins are counted per name and per client address in the
- * database (so every process and CGI run shares them); past the limit
- * the answer is 429 with Retry-After until the window ends, checked
- * before any hashing. An unknown name, a wrong password and a disabled
+ * Login attempts are counted per name and per client address in the
+ * database (so every process and CGI run shares them), atomically with
+ * the check and before any hashing; a success takes its attempt back.
+ * Past the limit the answer is 429 with Retry-After until the window
+ * ends. An unknown name, a wrong password and a disabled
  * user get the same answer at the same cost (one hash).
  */
 #include "config.h"
@@ -27,7 +28,7 @@ throttled(struct app *app, const char *name, size_t name_len,
 	int64_t		 retry = 0;
 	enum api_err	 e;
 
-	e = app_store_err(store_throttle_check(app->store, name, name_len,
+	e = app_store_err(store_throttle_attempt(app->store, name, name_len,
 	    addr, now, config_login_window(app->cfg),
 	    config_login_max_failures(app->cfg),
 	    config_login_max_failures_addr(app->cfg), &retry),
@@ -75,15 +76,34 @@ login(struct app *app, const struct request *req, struct response *resp,
 	    user.hash : password_dummy_hash(config_password_cost(app->cfg))) &&
 	    rc == STORE_OK && !user.disabled;
 	util_wipe(cred.pass, cred.pass_len);
+	if (ok) {
+		/*
+		 * The hash took a while: a password change or a disable may
+		 * have committed meanwhile. Read the clock first, then the
+		 * row again: a change that commits after this read voids
+		 * tokens up to its own second, which is not before this iat's.
+		 */
+		struct user	 again;
+		char		 hash[PASSWORD_HASH_MAX];
+
+		memcpy(hash, user.hash, sizeof(hash));
+		now = util_now();
+		ok = store_user_by_name(app->store, cred.user, cred.user_len,
+		    &again) == STORE_OK && !again.disabled &&
+		    strcmp(again.hash, hash) == 0;
+		user.tokens_valid_after = again.tokens_valid_after;
+		util_wipe(hash, sizeof(hash));
+		util_wipe(again.hash, sizeof(again.hash));
+	}
 	util_wipe(user.hash, sizeof(user.hash));
 	if (!ok) {
-		if (store_throttle_fail(app->store, cred.user, cred.user_len,
-		    addr, now, config_login_window(app->cfg)) != STORE_OK)
-			log_error(__func__, "cannot count a failed login");
+		/* Counted already, by the attempt. */
 		util_wipe(&cred, sizeof(cred));
 		return ERR_LOGIN_FAILED;
 	}
-	store_throttle_reset(app->store, 0, cred.user, cred.user_len);
+	if (store_throttle_succeeded(app->store, cred.user, cred.user_len,
+	    addr) != STORE_OK)
+		log_error(__func__, "cannot reset the failed-login counter");
 	util_wipe(&cred, sizeof(cred));
 	/* Never before the last password change (see users.c). */
 	iat = now > user.tokens_valid_after ? now : user.tokens_valid_after;

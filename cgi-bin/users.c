@@ -87,7 +87,7 @@ put_password(struct app *app, const struct request *req,
 	    &in, v, &resp->detail)) != ERR_NONE)
 		return e;
 	/* Guessing the old password here counts like failed logins. */
-	if ((e = app_store_err(store_throttle_check(app->store, me.name,
+	if ((e = app_store_err(store_throttle_attempt(app->store, me.name,
 	    strlen(me.name), addr, now, config_login_window(app->cfg),
 	    config_login_max_failures(app->cfg),
 	    config_login_max_failures_addr(app->cfg), &retry), ERR_INTERNAL,
@@ -104,22 +104,25 @@ put_password(struct app *app, const struct request *req,
 		goto out;
 	if (!password_verify(v[0].str, v[0].len, full.hash)) {
 		util_wipe(full.hash, sizeof(full.hash));
-		if (store_throttle_fail(app->store, me.name, strlen(me.name),
-		    addr, now, config_login_window(app->cfg)) != STORE_OK)
-			log_error(__func__, "cannot count a failed attempt");
-		e = ERR_WRONG_PASSWORD;
+		e = ERR_WRONG_PASSWORD;	/* counted by the attempt */
 		goto out;
 	}
 	util_wipe(full.hash, sizeof(full.hash));
+	if (store_throttle_succeeded(app->store, me.name, strlen(me.name),
+	    addr) != STORE_OK)
+		log_error(__func__, "cannot reset the failed-login counter");
 	if (password_hash(v[1].str, v[1].len, config_password_cost(app->cfg),
 	    hash) == -1) {
 		e = ERR_INTERNAL;
 		goto out;
 	}
 	/*
-	 * Tokens with iat before now + 1 are void: every token issued until
-	 * this second, this request's included. login issues iat no earlier
-	 * than this, so a new login in the same second still works.
+	 * Tokens with iat before the second after this UPDATE runs are void
+	 * (the store reads the clock inside the write, after the hashing):
+	 * every token issued until then, this request's included. login
+	 * issues iat no earlier than that, so a new login in the same
+	 * second still works, and a login racing this change re-reads the
+	 * row after its own hash (login.c).
 	 */
 	e = app_store_err(store_user_set_password(app->store, me.id, hash,
 	    now + 1), ERR_TOKEN_INVALID, ERR_INTERNAL);

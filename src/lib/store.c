@@ -40,6 +40,7 @@ enum stmt {
 	STMT_THROTTLE_FAIL,
 	STMT_THROTTLE_RESET,
 	STMT_THROTTLE_PRUNE,
+	STMT_THROTTLE_UNCOUNT,
 	STMT__MAX
 };
 
@@ -59,11 +60,13 @@ static const char *const stmt_sql[] = {
 	    "EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) "
 	    "FROM users WHERE public_id = ?1",
 	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password = ?1, "
-	    "tokens_valid_after = ?2 WHERE id = ?3",
+	    "tokens_valid_after = max(?2, CAST(strftime('%s', 'now') AS INTEGER) "
+	    "+ 1) WHERE id = ?3",
 	/* Disabling also voids every token issued so far, so that enabling
 	 * again does not bring them back. */
 	[STMT_USER_SET_DISABLED] = "UPDATE users SET disabled = ?1, "
-	    "tokens_valid_after = CASE WHEN ?1 THEN max(tokens_valid_after, ?3) "
+	    "tokens_valid_after = CASE WHEN ?1 THEN max(tokens_valid_after, ?3, "
+	    "CAST(strftime('%s', 'now') AS INTEGER) + 1) "
 	    "ELSE tokens_valid_after END WHERE name = ?2",
 	[STMT_TOKEN_REVOKE] = "INSERT OR IGNORE INTO revoked_tokens "
 	    "(jti, expires_at) VALUES (?1, ?2)",
@@ -83,6 +86,9 @@ static const char *const stmt_sql[] = {
 	    "WHERE kind = ?1 AND key = ?2",
 	[STMT_THROTTLE_PRUNE] = "DELETE FROM login_failures "
 	    "WHERE window_start <= ?1",
+	[STMT_THROTTLE_UNCOUNT] = "UPDATE login_failures "
+	    "SET failures = failures - 1 WHERE kind = 1 AND key = ?1 "
+	    "AND failures > 0",
 	[STMT_USER_SET_ADMIN] = "UPDATE users SET admin = ?1 WHERE name = ?2",
 	[STMT_USER_LIST] = "SELECT public_id, name, admin FROM users "
 	    "ORDER BY id",
@@ -684,16 +690,15 @@ store_throttle_check(struct store *st, const char *name, size_t name_len,
 	return r;
 }
 
-enum store_rc
-store_throttle_fail(struct store *st, const char *name, size_t name_len,
+/* Count one failure for the name and the address (in a transaction). */
+static enum store_rc
+throttle_count(struct store *st, const char *name, size_t name_len,
     const char *addr, int64_t now, int64_t window)
 {
 	sqlite3_stmt	*s;
 	enum store_rc	 r = STORE_OK;
 	int		 kind;
 
-	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
-		return STORE_BUSY;
 	for (kind = 0; kind < 2 && r == STORE_OK; kind++) {
 		const char	*key = kind == 0 ? name : addr;
 		size_t		 klen = kind == 0 ? name_len : strlen(addr);
@@ -714,10 +719,65 @@ store_throttle_fail(struct store *st, const char *name, size_t name_len,
 		else
 			r = run(st, s, __func__);
 	}
-	if (r == STORE_OK && exec_sql(st->db, "COMMIT", __func__) == SQLITE_OK)
+	return r;
+}
+
+/* COMMIT when r is STORE_OK, else ROLLBACK; the result. */
+static enum store_rc
+finish(struct store *st, enum store_rc r, const char *func)
+{
+	if (r == STORE_OK && exec_sql(st->db, "COMMIT", func) == SQLITE_OK)
 		return STORE_OK;
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return r == STORE_OK ? STORE_ERROR : r;
+}
+
+enum store_rc
+store_throttle_fail(struct store *st, const char *name, size_t name_len,
+    const char *addr, int64_t now, int64_t window)
+{
+	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
+		return STORE_BUSY;
+	return finish(st, throttle_count(st, name, name_len, addr, now,
+	    window), __func__);
+}
+
+enum store_rc
+store_throttle_attempt(struct store *st, const char *name, size_t name_len,
+    const char *addr, int64_t now, int64_t window, int64_t max_name,
+    int64_t max_addr, int64_t *retry_after)
+{
+	enum store_rc	 r;
+
+	/* Check and count under one write lock: parallel attempts cannot
+	 * all pass the check before any of them is counted. */
+	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
+		return STORE_BUSY;
+	r = store_throttle_check(st, name, name_len, addr, now, window,
+	    max_name, max_addr, retry_after);
+	if (r == STORE_OK && *retry_after == 0)
+		r = throttle_count(st, name, name_len, addr, now, window);
+	return finish(st, r, __func__);
+}
+
+enum store_rc
+store_throttle_succeeded(struct store *st, const char *name,
+    size_t name_len, const char *addr)
+{
+	sqlite3_stmt	*s;
+	enum store_rc	 r;
+
+	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
+		return STORE_BUSY;
+	r = store_throttle_reset(st, 0, name, name_len);
+	if (r == STORE_OK) {
+		s = stmt(st, STMT_THROTTLE_UNCOUNT);
+		if (bind_text(s, 1, addr, strlen(addr)) != SQLITE_OK)
+			r = rc_of(st, sqlite3_errcode(st->db), __func__);
+		else
+			r = run(st, s, __func__);
+	}
+	return finish(st, r, __func__);
 }
 
 enum store_rc

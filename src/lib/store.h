@@ -75,7 +75,12 @@ enum store_rc store_user_set_admin(struct store *st, const char *name,
 enum store_rc store_user_auth(struct store *st, const char *public_id,
     const char *jti, struct user *out);
 
-/* New hash, and tokens issued before tokens_valid_after become void. */
+/*
+ * New hash; tokens with an iat before max(tokens_valid_after, the second
+ * after the UPDATE runs) become void. The clock is read by SQLite inside
+ * the write, so a login that read the old row can only date its token
+ * earlier (see cgi-bin/login.c).
+ */
 enum store_rc store_user_set_password(struct store *st, int64_t user_id,
     const char *hash, int64_t tokens_valid_after);
 /* Disabling also voids the user's tokens issued until now (they stay void
@@ -101,6 +106,19 @@ enum store_rc store_throttle_fail(struct store *st, const char *name,
     size_t name_len, const char *addr, int64_t now, int64_t window);
 enum store_rc store_throttle_reset(struct store *st, int kind,
     const char *key, size_t key_len);
+
+/*
+ * What a login does: check and, when not throttled, count the attempt as
+ * a failure, atomically, before any hashing (so parallel guesses cannot
+ * all pass the check). *retry_after as for check; a refused attempt is
+ * not counted. After a success, store_throttle_succeeded forgets the
+ * name's counter and takes the attempt back from the address's.
+ */
+enum store_rc store_throttle_attempt(struct store *st, const char *name,
+    size_t name_len, const char *addr, int64_t now, int64_t window,
+    int64_t max_name, int64_t max_addr, int64_t *retry_after);
+enum store_rc store_throttle_succeeded(struct store *st, const char *name,
+    size_t name_len, const char *addr);
 
 /* Called once per row; return non-zero to stop (the call then returns
  * STORE_ERROR). The user's hash is never passed out. */

@@ -425,8 +425,9 @@ token_key_retire(struct token_key *k, const char *kid)
 int
 token_key_save(const struct token_key *k, const char *path)
 {
-	char	 tmp[4096];
-	FILE	*f = NULL;
+	char		 tmp[4096];
+	struct stat	 old;
+	FILE		*f = NULL;
 	size_t	 i, j;
 	int	 fd, rc = -1;
 
@@ -455,6 +456,17 @@ token_key_save(const struct token_key *k, const char *path)
 		if (fd != -1)
 			close(fd);
 		return -1;
+	}
+	/*
+	 * The new file keeps the old one's owner, group and group bits
+	 * (never others'): root rotating the key of responders that run as
+	 * another user must not leave them a file they cannot read.
+	 */
+	if (stat(path, &old) == 0) {
+		if (geteuid() == 0 && fchown(fd, old.st_uid, old.st_gid) == -1)
+			fprintf(stderr, "token: %s: chown: %s\n", tmp,
+			    strerror(errno));
+		fchmod(fd, (old.st_mode & 0640) | 0600);
 	}
 	fprintf(f, "%s\n", KEYSET_HEADER);
 	for (i = 0; i < k->n; i++)

@@ -260,11 +260,21 @@ is_space_cp(uint32_t cp)
 	    cp == 0xfeff;
 }
 
-/* C0 and C1 controls and DEL. */
+/*
+ * C0 and C1 controls, DEL, and the invisible formatting characters that
+ * let one name pass for another: soft hyphen, zero-width space and
+ * non-joiner, bidirectional marks, embeddings, overrides and isolates,
+ * word joiner and invisible operators, byte order mark. (The zero-width
+ * joiner and variation selectors stay: emoji sequences need them.)
+ */
 static int
 is_control_cp(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xad ||
+	    cp == 0x61c || cp == 0x200b || cp == 0x200c || cp == 0x200e ||
+	    cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0xfeff;
 }
 
 /* Text already checked as UTF-8: blank (only spaces), with controls? */
@@ -332,7 +342,8 @@ valid_string(const struct field *f, const char *s, size_t len,
 		return ERR_INVALID_FIELD;
 	}
 	if (control) {
-		*why = detail("%s must not contain control characters",
+		*why = detail("%s must not contain control or invisible "
+		    "formatting characters",
 		    f->name);
 		return ERR_INVALID_FIELD;
 	}

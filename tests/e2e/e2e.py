@@ -1377,8 +1377,9 @@ def sec_authors():
         ("printf directives", "100%zu %s %n %x %d %%"),
         ("HTML", "<script>alert(1)</script>&amp;"),
         ("astral plane letters", "\U0001D49C\U0001D4B7\U00010348"),
-        ("combining marks and RTL", "e\u0301 \u05e9\u05dc\u05d5\u05dd "
-         "\u202e"),
+        ("combining marks and RTL text", "e\u0301 \u05e9\u05dc\u05d5\u05dd"),
+        ("emoji with joiner and variation selector",
+         "\U0001F468\u200d\U0001F469\u200d\U0001F467 \u2764\ufe0f"),
     ]
     for i, (d, t) in enumerate(texts):
         body = {"name": t, "book": t + " (book %d %s)" % (i, SFX),
@@ -1400,7 +1401,12 @@ def sec_authors():
     # Control characters (even escaped) are refused in text fields: a
     # decided rule (README, library-api(7)), it keeps logs and terminals safe.
     for d, t in (("escaped newline", "line one\nline two"),
-                 ("escaped tab", "tab\there"), ("DEL", "del\x7f")):
+                 ("escaped tab", "tab\there"), ("DEL", "del\x7f"),
+                 ("C1 control CSI", "evil\u009b31m"),
+                 ("right-to-left override", "\u202enimda"),
+                 ("soft hyphen", "ad\u00admin"),
+                 ("zero-width space", "ad\u200bmin"),
+                 ("left-to-right mark", "admin\u200e")):
         b = new_author("ctl")
         b["name"] = t
         run_row("authors: control character (%s) in name -> 400" % d,
@@ -2577,6 +2583,18 @@ def sec_throttle():
            "throttle per address: the client's own successful login does "
            "not reset the address counter (401 401 200 401 401 429)",
            ["statuses %s" % got])
+
+    # Parallel guesses: the check and the count are one write, so no more
+    # than the limit get through to the hash (a check-then-count race let
+    # every parallel guess through).
+    import concurrent.futures
+    par = new_user("thr-par", "throttle: register a fifth user -> 201")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as ex:
+        got = list(ex.map(lambda i: cl(par.name, mkpw(), "par: guess %d" % i,
+                                       S, "192.0.2.15").status, range(12)))
+    TAP.ok(got.count(401) == 3 and got.count(429) == 9,
+           "throttle: 12 parallel wrong passwords with a limit of 3 -> "
+           "exactly 3 x 401 and 9 x 429", ["statuses %s" % sorted(got)])
 
     # The name counter is shared by every address.
     x = new_user("thr-dist", "throttle: register a fifth user -> 201")

@@ -404,7 +404,6 @@ test_lifecycle(struct app *app, const char *pid)
 	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
 	    "lifecycle: an older, unexpired token: ERR_TOKEN_INVALID");
 	free(tok);
-	store_user_set_password(app->store, uid, "$y$x", 0);
 }
 
 /* Write data to path with mode 0600 (replacing it). 0 or -1. */
@@ -586,7 +585,14 @@ test_authenticate(void)
 	    "garbage: ERR_TOKEN_INVALID");
 
 	test_lifecycle(&app, pid);
-	test_app_keys(&app, dir, pid);
+	/* A user of its own: dora's cut-off now voids older tokens. */
+	{
+		static const char erin[] = "5b6f8d2e-0c1a-4e3b-9f7d-2a4c6e8b0d1f";
+
+		is_int(store_user_insert(app.store, erin, "erin", 4, "$y$x", 0),
+		    STORE_OK, "insert erin");
+		test_app_keys(&app, dir, erin);
+	}
 
 	store_close(app.store);
 	token_key_free(app.key);

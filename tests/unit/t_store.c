@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "util.h"
 #include "tap.h"
 
 static char	 dir[4096];
@@ -518,6 +519,7 @@ static void
 test_users_v2(struct store *st, const char *db, int64_t u1)
 {
 	struct user	 u;
+	int64_t		 before, after, cut;
 
 	memset(&u, 'Z', sizeof(u));
 	is_int(store_user_auth(st, PID1, JTI1, &u), STORE_OK,
@@ -572,18 +574,28 @@ test_users_v2(struct store *st, const char *db, int64_t u1)
 	is_int(sql_int(db, "SELECT count(*) FROM revoked_tokens WHERE jti = '"
 	    JTI1 "'"), 0, "JTI1 pruned once expires_at < now");
 
-	/* Password change. */
+	/* Password change: the cut-off is the second after the UPDATE (read
+	 * inside the write), or the given time when that is later. */
+	before = util_now();
 	is_int(store_user_set_password(st, u1, HASH2, 1234567), STORE_OK,
 	    "set_password for alice");
+	after = util_now();
 	memset(&u, 0, sizeof(u));
 	store_user_by_name(st, "alice", 5, &u);
 	is_str(u.hash, HASH2, "the new hash is stored");
-	is_int(u.tokens_valid_after, 1234567,
-	    "tokens_valid_after set by set_password");
+	ok(u.tokens_valid_after >= before + 1 &&
+	    u.tokens_valid_after <= after + 1,
+	    "tokens_valid_after set by set_password to the second after it "
+	    "(%lld)", (long long)u.tokens_valid_after);
+	cut = u.tokens_valid_after;
 	memset(&u, 0, sizeof(u));
 	store_user_auth(st, PID1, JTI3, &u);
-	is_int(u.tokens_valid_after, 1234567,
-	    "... and seen by user_auth");
+	is_int(u.tokens_valid_after, cut, "... and seen by user_auth");
+	is_int(store_user_set_password(st, u1, HASH2, after + 1000), STORE_OK,
+	    "set_password with a later given cut-off");
+	store_user_by_name(st, "alice", 5, &u);
+	is_int(u.tokens_valid_after, after + 1000,
+	    "the later given cut-off wins");
 	is_int(store_user_set_password(st, u1 + 100000, HASH1, 1),
 	    STORE_NOTFOUND, "set_password of an unknown id -> STORE_NOTFOUND");
 	memset(&u, 0, sizeof(u));

@@ -1167,8 +1167,13 @@ test_rotate(void)
 	}
 	chmod(path, 0644);
 	is_int(token_key_save(k, path), 0, "save the set over a file");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0640,
+	    "the saved file keeps the group's read bit, never others' "
+	    "(was 0644: now 0640)");
+	chmod(path, 0600);
+	is_int(token_key_save(k, path), 0, "save the set over a 0600 file");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
-	    "the saved file is mode 0600 (was 0644: replaced, not rewritten)");
+	    "a 0600 file stays 0600");
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	ok(access(tmp, F_OK) == -1, "no temporary file is left behind");
 	if ((f = fopen(path, "r")) != NULL) {
