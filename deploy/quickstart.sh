@@ -166,8 +166,17 @@ if [ "$(id -u)" -eq 0 ]; then
 	# The sockets (0660) belong to the group nginx's workers run as.
 	group=(-G "$(id -gn nobody)")
 fi
-sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" -F 2 \
-	"${group[@]}" "${spawn_user[@]}" start
+if ! sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" -F 2 \
+	"${group[@]}" "${spawn_user[@]}" start; then
+	# A responder refuses a bad setting and says why in its log.
+	for f in "$state"/log/register.log "$state"/log/login.log \
+		"$state"/log/users.log "$state"/log/authors.log; do
+		[ -s "$f" ] && { echo "--- $f"; tail -n 3 "$f"; }
+	done
+	sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" stop \
+		>/dev/null 2>&1 || true
+	die "the responders did not start (see above and $state/log/)"
+fi
 sh "$ngx" -l "$listen" -r "$rd" -s "$state/nginx" -L "$state/log" start ||
 	die "nginx did not start; is port $port taken? (try PORT=8081 $0)"
 
@@ -235,7 +244,8 @@ step "Create an author (token in x-access-tokens)" 201 -X POST \
 	"$url/authors"
 id=$(json_get author id)
 step "List the authors" 200 -H "x-access-tokens: $TOKEN" "$url/authors"
-step "Delete the author" 200 -X DELETE -H "x-access-tokens: $TOKEN" "$url/authors/$id"
+step "Delete the author (token as a Bearer token this time)" 200 -X DELETE \
+	-H "Authorization: Bearer $TOKEN" "$url/authors/$id"
 rm -f "$state/response"
 
 say "Running"

@@ -2967,6 +2967,40 @@ def sec_logs():
                          len(SEEN_KEYS)), hits[:40])
 
 
+def sec_files():
+    """The database, its WAL files and the key file are not readable by
+    others, and a responder refuses a key file that others can read."""
+    import shutil
+    import stat as st_
+    for f in (DB, DB + "-wal", DB + "-shm", SECRET_FILE):
+        if not os.path.exists(f):
+            continue
+        m = os.stat(f).st_mode & 0o777
+        TAP.ok(m & 0o007 == 0, "files: %s has no permission for others"
+               % os.path.basename(f), ["mode %o" % m])
+    d = os.path.dirname(SECRET_FILE)
+    bad = os.path.join(d, "secret-world-readable")
+    try:
+        shutil.copyfile(SECRET_FILE, bad)
+        os.chmod(bad, 0o644)
+        r = run_cgi("authors", "GET", "/authors", "files: key 0644",
+                    token="x.y.z", settings={"LIBRARY_SECRET_FILE": bad})
+        err = (getattr(r, "stderr", b"") or b"").decode("utf-8", "replace")
+        TAP.ok(r.status is None and getattr(r, "returncode", 0) != 0 and
+               "readable by others" in err,
+               "files: a responder refuses a key file others can read, "
+               "and says why", ["status %r, exit %r, stderr %s" % (
+                   r.status, getattr(r, "returncode", None), short(err))])
+        os.chmod(bad, 0o640)
+        r = run_cgi("authors", "GET", "/authors", "files: key 0640",
+                    settings={"LIBRARY_SECRET_FILE": bad})
+        TAP.ok(r.status == 401, "files: a 0640 key file (group) is accepted",
+               ["status %r" % r.status])
+    finally:
+        if os.path.exists(bad):
+            os.unlink(bad)
+
+
 def main():
     TAP.note("library-api e2e against %s, run suffix %s" % (URL, SFX))
     sections = [
@@ -2981,6 +3015,7 @@ def main():
         ("strict JSON", sec_strict),
         ("sizes", sec_sizes),
         ("admin", sec_admin),
+        ("files", sec_files),
         ("logout", sec_logout),
         ("password change", sec_password),
         ("disable", sec_disable),
