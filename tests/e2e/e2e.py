@@ -2189,47 +2189,64 @@ def sec_isolation():
 
 
 def sec_jsontestsuite():
+    """Every JSONTestSuite file as the body of POST /register, POST /authors
+    and PUT /authors/{id}: n_ files get 400 (413 when over 64 KiB), no file
+    gets anything but a JSON 4xx or a success."""
     d = os.path.join(SHARED_DIR, "JSONTestSuite", "test_parsing") \
         if SHARED_DIR else ""
     if not d or not os.path.isdir(d):
         for k in ("n_", "y_", "i_"):
-            TAP.skip("JSONTestSuite %s files on POST /register" % k,
+            TAP.skip("JSONTestSuite %s files" % k,
                      "SHARED_DIR/JSONTestSuite/test_parsing not present")
         return
+    u = new_user("jts", "JSONTestSuite: register a user -> 201")
+    tok = login_token(u, "JSONTestSuite: log in -> 200")
+    need(tok, "no token")
+    u.token = tok
+    aid, _ = create_author(u, new_author("jts"),
+                           "JSONTestSuite: create an author to PUT -> 201")
+    need(aid, "no author")
+    targets = [("POST", "/register", (), (201,)),
+               ("POST", "/authors", X(tok), (201,)),
+               ("PUT", "/authors/%d" % aid, X(tok), (200,))]
     files = sorted(f for f in os.listdir(d) if f.endswith(".json"))
-    fails = {"n_": [], "y_": [], "i_": []}
-    counts = {"n_": 0, "y_": 0, "i_": 0}
-    for f in files:
-        kind = f[:2]
-        if kind not in fails:
-            continue
-        counts[kind] += 1
-        with open(os.path.join(d, f), "rb") as fh:
-            body = fh.read()
-        r = api("POST", "/register", (), body, desc="JSONTestSuite " + f)
-        probs = std_problems(r)
-        if kind == "n_":
-            # A body over 64 KiB is refused by size first (413).
-            ok_status = (400, 413) if len(body) > 65536 else (400,)
-            if r.status not in ok_status:
-                probs.insert(0, "status %s, want %s" % (
-                    r.status, "/".join(map(str, ok_status))))
-            elif not (r.json_ok and isinstance(r.json, dict) and
-                      "error" in r.json):
-                probs.append("no error member")
-        else:
-            if r.status is None or not (400 <= r.status < 500 or
-                                        r.status == 201):
-                probs.insert(0, "status %s, want 4xx or 201" % r.status)
-        if probs:
-            fails[kind].append("%s: %s; body %s" % (f, "; ".join(probs),
-                                                   short(r.body, 120)))
-    for k, what in (("n_", "400 with a JSON error"),
-                    ("y_", "a JSON 4xx or 201"),
-                    ("i_", "a JSON 4xx or 201")):
-        TAP.ok(not fails[k], "JSONTestSuite: all %d %s files on POST "
-               "/register get %s" % (counts[k], k, what),
-               ["%d failed:" % len(fails[k])] + fails[k])
+    for method, path, hdrs, good in targets:
+        where = "%s %s" % (method, "/authors/{id}" if method == "PUT"
+                           else path)
+        fails = {"n_": [], "y_": [], "i_": []}
+        counts = {"n_": 0, "y_": 0, "i_": 0}
+        for f in files:
+            kind = f[:2]
+            if kind not in fails:
+                continue
+            counts[kind] += 1
+            with open(os.path.join(d, f), "rb") as fh:
+                body = fh.read()
+            r = api(method, path, hdrs, body,
+                    desc="JSONTestSuite %s %s" % (where, f))
+            probs = std_problems(r)
+            if kind == "n_":
+                # A body over 64 KiB is refused by size first (413).
+                ok_status = (400, 413) if len(body) > 65536 else (400,)
+                if r.status not in ok_status:
+                    probs.insert(0, "status %s, want %s" % (
+                        r.status, "/".join(map(str, ok_status))))
+                elif not (r.json_ok and isinstance(r.json, dict) and
+                          "error" in r.json):
+                    probs.append("no error member")
+            elif r.status is None or not (400 <= r.status < 500 or
+                                          r.status in good):
+                probs.insert(0, "status %s, want 4xx or %s" % (
+                    r.status, good[0]))
+            if probs:
+                fails[kind].append("%s: %s; body %s" % (
+                    f, "; ".join(probs), short(r.body, 120)))
+        for k, what in (("n_", "400 with a JSON error"),
+                        ("y_", "a JSON 4xx or %d" % good[0]),
+                        ("i_", "a JSON 4xx or %d" % good[0])):
+            TAP.ok(not fails[k], "JSONTestSuite: all %d %s files on %s "
+                   "get %s" % (counts[k], k, where, what),
+                   ["%d failed:" % len(fails[k])] + fails[k])
 
 
 # ------------------------------------------- token lifecycle, login abuse
