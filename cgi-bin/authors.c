@@ -193,7 +193,6 @@ remove_one(struct app *app, const struct request *req,
     struct response *resp, int64_t id)
 {
 	struct user	 me;
-	json_object	*out;
 	enum api_err	 e;
 
 	if ((e = app_authenticate(app, req, &me, NULL)) != ERR_NONE)
@@ -201,12 +200,7 @@ remove_one(struct app *app, const struct request *req,
 	if ((e = app_store_err(store_author_delete(app->store, me.id, id),
 	    ERR_AUTHOR_NOT_FOUND, ERR_INTERNAL)) != ERR_NONE)
 		return e;
-	if ((out = json_object_new_object()) == NULL)
-		return ERR_INTERNAL;
-	json_object_object_add(out, "message",
-	    json_object_new_string("Author deleted"));
-	response_json(resp, 200, out);
-	return ERR_NONE;
+	return response_message(resp, 200, "Author deleted");
 }
 
 static const struct route routes[] = {

@@ -128,7 +128,6 @@ logout(struct app *app, const struct request *req, struct response *resp,
 {
 	struct user		 me;
 	struct token_claims	 c;
-	json_object		*out;
 	enum api_err		 e;
 
 	(void)id;
@@ -139,12 +138,7 @@ logout(struct app *app, const struct request *req, struct response *resp,
 	    c.exp + config_clock_leeway(app->cfg), util_now()),
 	    ERR_INTERNAL, ERR_NONE)) != ERR_NONE)
 		return e;
-	if ((out = json_object_new_object()) == NULL)
-		return ERR_INTERNAL;
-	json_object_object_add(out, "message",
-	    json_object_new_string("logged out"));
-	response_json(resp, 200, out);
-	return ERR_NONE;
+	return response_message(resp, 200, "logged out");
 }
 
 static const struct route routes[] = {

@@ -72,7 +72,7 @@ put_password(struct app *app, const struct request *req,
 {
 	struct user		 me, full;
 	struct field_value	 v[NPW];
-	json_object		*in = NULL, *out;
+	json_object		*in = NULL;
 	char			 hash[PASSWORD_HASH_MAX];
 	const char		*addr = req->remote_addr ? req->remote_addr : "";
 	int64_t			 now = util_now(), retry = 0;
@@ -127,15 +127,9 @@ put_password(struct app *app, const struct request *req,
 	e = app_store_err(store_user_set_password(app->store, me.id, hash,
 	    now + 1), ERR_TOKEN_INVALID, ERR_INTERNAL);
 	util_wipe(hash, sizeof(hash));
-	if (e != ERR_NONE)
-		goto out;
-	if ((out = json_object_new_object()) == NULL) {
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	json_object_object_add(out, "message",
-	    json_object_new_string("password changed; log in again"));
-	response_json(resp, 200, out);
+	if (e == ERR_NONE)
+		e = response_message(resp, 200,
+		    "password changed; log in again");
 out:
 	json_object_put(in);
 	return e;

@@ -21,6 +21,23 @@ response_json(struct response *resp, int status, json_object *body)
 	resp->body = body;
 }
 
+enum api_err
+response_message(struct response *resp, int status, const char *message)
+{
+	json_object	*o, *m;
+
+	if ((o = json_object_new_object()) == NULL)
+		return ERR_INTERNAL;
+	if ((m = json_object_new_string(message)) == NULL ||
+	    json_object_object_add(o, "message", m) != 0) {
+		json_object_put(m);
+		json_object_put(o);
+		return ERR_INTERNAL;
+	}
+	response_json(resp, status, o);
+	return ERR_NONE;
+}
+
 int
 response_error(struct response *resp, enum api_err err)
 {

@@ -20,6 +20,10 @@ struct response {
 /* Set status and take ownership of body (not NULL). */
 void response_json(struct response *resp, int status, json_object *body);
 
+/* {"message": message} with status; ERR_NONE or ERR_INTERNAL (memory). */
+enum api_err response_message(struct response *resp, int status,
+    const char *message);
+
 /*
  * Replace whatever resp holds with the error body for err:
  * {"error": code, "message": detail or default} and its status and
