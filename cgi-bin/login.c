@@ -87,11 +87,13 @@ login(struct app *app, const struct request *req, struct response *resp,
 		char		 hash[PASSWORD_HASH_MAX];
 
 		memcpy(hash, user.hash, sizeof(hash));
+		memset(&again, 0, sizeof(again));
 		now = util_now();
 		ok = store_user_by_name(app->store, cred.user, cred.user_len,
 		    &again) == STORE_OK && !again.disabled &&
 		    strcmp(again.hash, hash) == 0;
-		user.tokens_valid_after = again.tokens_valid_after;
+		if (ok)
+			user.tokens_valid_after = again.tokens_valid_after;
 		util_wipe(hash, sizeof(hash));
 		util_wipe(again.hash, sizeof(again.hash));
 	}
