@@ -11,6 +11,8 @@
  *   key list|rotate		show the key set; add a new signing key
  *   key retire KID		remove a key (its tokens stop working)
  *   migrate			bring the database schema up to date
+ *   backup FILE		online copy of the database into a new FILE
+ *   restore FILE		replace the database's content with FILE's
  * It reads the same configuration as the responders (LIBRARY_CONF,
  * LIBRARY_DB, LIBRARY_SECRET_FILE, ...) and uses the same store and
  * password code.
@@ -51,7 +53,8 @@ usage(void)
 	    "       library-admin user disable|enable|unlock NAME\n"
 	    "       library-admin key list|rotate\n"
 	    "       library-admin key retire KID\n"
-	    "       library-admin migrate\n");
+	    "       library-admin migrate\n"
+	    "       library-admin backup|restore FILE\n");
 	exit(2);
 }
 
@@ -275,6 +278,26 @@ main(int argc, char *argv[])
 		if ((st = store_open(config_db_path(cfg), 0)) != NULL) {
 			printf("database %s at schema version %d\n",
 			    config_db_path(cfg), STORE_SCHEMA_VERSION);
+			rc = 0;
+		}
+		goto out;
+	}
+	if ((strcmp(argv[1], "backup") == 0 ||
+	    strcmp(argv[1], "restore") == 0) && argc == 3) {
+		if ((st = store_open(config_db_path(cfg), 0)) == NULL) {
+			fprintf(stderr, "library-admin: cannot open database "
+			    "%s\n", config_db_path(cfg));
+			goto out;
+		}
+		if (argv[1][0] == 'b') {
+			if (store_backup(st, argv[2]) == 0) {
+				printf("database %s copied to %s\n",
+				    config_db_path(cfg), argv[2]);
+				rc = 0;
+			}
+		} else if (store_restore(st, argv[2]) == 0) {
+			printf("database %s restored from %s\n",
+			    config_db_path(cfg), argv[2]);
 			rc = 0;
 		}
 		goto out;

@@ -5,11 +5,21 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <fcgiapp.h>
 
 #include "app.h"
 #include "auth.h"
@@ -32,6 +42,8 @@ app_store_err(enum store_rc rc, enum api_err notfound, enum api_err conflict)
 		return conflict;
 	case STORE_BUSY:
 		return ERR_UNAVAILABLE;
+	case STORE_UNAVAILABLE:
+		return ERR_STORAGE;
 	default:
 		return ERR_INTERNAL;
 	}
@@ -42,6 +54,69 @@ app_keys(struct app *app)
 {
 	token_key_refresh(&app->key, config_secret_file(app->cfg));
 	return app->key;
+}
+
+/* Load the key set from the configured file; -1 (logged) if unusable. */
+static int
+app_load_key(struct app *app)
+{
+	if ((app->key = token_key_load(config_secret_file(app->cfg))) == NULL)
+		return -1;
+	if (token_key_set_policy(app->key, config_clock_leeway(app->cfg),
+	    config_audience(app->cfg)) == -1) {
+		token_key_free(app->key);
+		app->key = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the configured database; -1 (logged) if it cannot be used. */
+static int
+app_open_store(struct app *app)
+{
+	struct store_opts	 o;
+
+	o.busy_timeout_ms = config_busy_timeout(app->cfg);
+	switch (config_synchronous(app->cfg)) {
+	case CONFIG_SYNC_NORMAL:
+		o.synchronous = STORE_SYNC_NORMAL;
+		break;
+	case CONFIG_SYNC_EXTRA:
+		o.synchronous = STORE_SYNC_EXTRA;
+		break;
+	default:
+		o.synchronous = STORE_SYNC_FULL;
+		break;
+	}
+	app->store = store_open_opts(config_db_path(app->cfg), 0, &o);
+	return app->store != NULL ? 0 : -1;
+}
+
+/*
+ * Before a handler runs: a key and a usable store, (re)made here when
+ * missing, so that a responder recovers without a restart once the
+ * file is back, writable, repaired or has room again.
+ */
+static enum api_err
+app_ready(struct app *app)
+{
+	if (app->cfg == NULL)
+		return ERR_NONE;	/* a test driving handlers directly */
+	if (app->key == NULL && app_load_key(app) == -1) {
+		log_error(__func__, "%s: no usable key: refusing requests",
+		    config_secret_file(app->cfg));
+		return ERR_MISCONFIGURED;
+	}
+	if (app->store != NULL && store_stale(app->store)) {
+		log_info("%s: opening the database again",
+		    config_db_path(app->cfg));
+		store_close(app->store);
+		app->store = NULL;
+	}
+	if (app->store == NULL && app_open_store(app) == -1)
+		return ERR_STORAGE;
+	return ERR_NONE;
 }
 
 enum api_err
@@ -103,7 +178,7 @@ app_handle(struct app *app, const struct route *routes, size_t n,
 	if ((e = req->error) == ERR_NONE) {
 		h = route_match(routes, n, req->method, req->path, &id, &e,
 		    &resp->allow);
-		if (h != NULL)
+		if (h != NULL && (e = app_ready(app)) == ERR_NONE)
 			e = h(app, req, resp, id);
 	}
 	if (e == ERR_NONE && resp->body == NULL) {
@@ -129,8 +204,10 @@ on_term(int sig)
 	app_stop = 1;
 }
 
-int
-app_main(const char *name, const struct route *routes, size_t n)
+/* One process serving requests until there are none or SIGTERM. */
+static int
+app_serve(struct config *cfg, const char *name, const struct route *routes,
+    size_t n)
 {
 	struct app	 app;
 	struct io	*io = NULL;
@@ -143,18 +220,15 @@ app_main(const char *name, const struct route *routes, size_t n)
 
 	memset(&app, 0, sizeof(app));
 	app.name = name;
-	log_init(name);
-	/* Everything from the process environment is read here, once. */
-	if ((app.cfg = config_load()) == NULL)
-		goto out;
-	if ((app.key = token_key_load(config_secret_file(app.cfg))) == NULL ||
-	    token_key_set_policy(app.key, config_clock_leeway(app.cfg),
-	    config_audience(app.cfg)) == -1) {
-		log_error(__func__, "refusing to serve without a usable secret");
-		goto out;
-	}
-	if ((app.store = store_open(config_db_path(app.cfg), 0)) == NULL)
-		goto out;
+	app.cfg = cfg;
+	/* Without a key or a database the responder still starts: each
+	 * request tries again and gets a JSON 500/503 until they are back. */
+	if (app_load_key(&app) == -1)
+		log_error(__func__, "%s: no usable key: requests get 500 until "
+		    "it is there", config_secret_file(cfg));
+	if (app_open_store(&app) == -1)
+		log_error(__func__, "%s: database unusable: requests get 503 "
+		    "until it is back", config_db_path(cfg));
 	if ((io = io_open()) == NULL)
 		goto out;
 
@@ -191,6 +265,141 @@ out:
 	io_close(io);
 	store_close(app.store);
 	token_key_free(app.key);
-	config_free(app.cfg);
+	return status;
+}
+
+/*
+ * The supervisor (workers > 0, FastCGI): keep that many worker processes
+ * on the inherited listening socket, restart any that dies (after a
+ * second when it lived less than one: no fork loop), and on SIGTERM,
+ * SIGINT or SIGHUP pass SIGTERM on (SIGUSR1 as it is), wait for them
+ * (SIGKILL after 30 s) and exit.
+ */
+#define SUP_GRACE	30	/* seconds workers get to finish */
+
+static int
+app_supervise(struct config *cfg, const char *name,
+    const struct route *routes, size_t n)
+{
+	pid_t		 pid[LIMIT_WORKERS_MAX];
+	time_t		 born[LIMIT_WORKERS_MAX], due[LIMIT_WORKERS_MAX];
+	sigset_t	 set, old;
+	siginfo_t	 si;
+	struct timespec	 tick = { 1, 0 };
+	time_t		 now, stop_at = 0;
+	int		 nw = (int)config_workers(cfg), i, live, st, r;
+	int		 stopping = 0;
+	pid_t		 p;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, &old) == -1) {
+		log_error(__func__, "sigprocmask: %s", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	for (i = 0; i < nw; i++) {
+		pid[i] = 0;
+		due[i] = 0;
+	}
+	log_info("supervising %d workers", nw);
+	for (;;) {
+		now = time(NULL);
+		for (i = 0; !stopping && i < nw; i++) {
+			if (pid[i] != 0 || due[i] > now)
+				continue;
+			if ((p = fork()) == -1) {
+				log_error(__func__, "fork: %s", strerror(errno));
+				due[i] = now + 1;
+				continue;
+			}
+			if (p == 0) {
+#ifdef __linux__
+				/* Leave when the supervisor is gone. */
+				prctl(PR_SET_PDEATHSIG, SIGTERM);
+				if (getppid() == 1)
+					_exit(EXIT_SUCCESS);
+#endif
+				signal(SIGINT, SIG_DFL);
+				signal(SIGHUP, SIG_DFL);
+				sigprocmask(SIG_SETMASK, &old, NULL);
+				_exit(app_serve(cfg, name, routes, n));
+			}
+			pid[i] = p;
+			born[i] = now;
+		}
+		for (i = 0, live = 0; i < nw; i++)
+			live += pid[i] != 0;
+		if (stopping && live == 0)
+			break;
+		if (stopping && now >= stop_at) {
+			for (i = 0; i < nw; i++)
+				if (pid[i] != 0)
+					kill(pid[i], SIGKILL);
+			stop_at = now + SUP_GRACE;
+		}
+		r = sigtimedwait(&set, &si, &tick);
+		if (r == SIGTERM || r == SIGINT || r == SIGHUP ||
+		    r == SIGUSR1) {
+			if (!stopping) {
+				log_info("signal %d: stopping the workers", r);
+				stopping = 1;
+				stop_at = time(NULL) + SUP_GRACE;
+				/* SIGUSR1 (libfcgi: leave the accept loop) is
+				 * passed on as it is, anything else as SIGTERM. */
+				for (i = 0; i < nw; i++)
+					if (pid[i] != 0)
+						kill(pid[i], r == SIGUSR1 ?
+						    SIGUSR1 : SIGTERM);
+			}
+		}
+		/* Reap every worker that is gone, whatever woke us. */
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			for (i = 0; i < nw; i++) {
+				if (pid[i] != p)
+					continue;
+				pid[i] = 0;
+				if (stopping)
+					break;
+				now = time(NULL);
+				due[i] = now - born[i] < 1 ? now + 1 : now;
+				if (WIFSIGNALED(st))
+					log_error(__func__, "worker %ld killed by "
+					    "signal %d: restarting", (long)p,
+					    WTERMSIG(st));
+				else
+					log_error(__func__, "worker %ld exited "
+					    "with status %d: restarting",
+					    (long)p, WEXITSTATUS(st));
+				break;
+			}
+	}
+	log_info("all workers stopped");
+	return EXIT_SUCCESS;
+}
+
+int
+app_main(const char *name, const struct route *routes, size_t n)
+{
+	struct config	*cfg;
+	int		 status;
+
+	log_init(name);
+	/* Everything from the process environment is read here, once; a
+	 * bad setting is the one thing that stops a responder starting. */
+	if ((cfg = config_load()) == NULL)
+		return EXIT_FAILURE;
+	/* A client that goes away, or a file size limit (ulimit -f), must
+	 * end in an error return, not a dead process. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	if (config_workers(cfg) > 0 && !FCGX_IsCGI())
+		status = app_supervise(cfg, name, routes, n);
+	else
+		status = app_serve(cfg, name, routes, n);
+	config_free(cfg);
 	return status;
 }

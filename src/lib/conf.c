@@ -41,6 +41,9 @@ struct config {
 	int64_t		 login_max_failures_addr;
 	int64_t		 login_window;
 	unsigned long	 password_cost;
+	int64_t		 busy_timeout;	/* milliseconds */
+	int64_t		 workers;
+	int		 synchronous;	/* enum config_sync */
 };
 
 enum conf_key {
@@ -54,6 +57,9 @@ enum conf_key {
 	KEY_LOGIN_MAX_FAILURES,
 	KEY_LOGIN_MAX_FAILURES_ADDR,
 	KEY_LOGIN_WINDOW,
+	KEY_BUSY_TIMEOUT,
+	KEY_SYNCHRONOUS,
+	KEY_WORKERS,
 	KEY__MAX
 };
 
@@ -73,6 +79,9 @@ static const struct {
 	[KEY_LOGIN_MAX_FAILURES_ADDR] = { "login_max_failures_per_address",
 	    "LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS" },
 	[KEY_LOGIN_WINDOW] = { "login_window", "LIBRARY_LOGIN_WINDOW" },
+	[KEY_BUSY_TIMEOUT] = { "busy_timeout", "LIBRARY_BUSY_TIMEOUT" },
+	[KEY_SYNCHRONOUS] = { "synchronous", "LIBRARY_SYNCHRONOUS" },
+	[KEY_WORKERS] = { "workers", "LIBRARY_WORKERS" },
 };
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) == KEY__MAX,
     "conf_keys must have one row per key");
@@ -146,6 +155,29 @@ config_set(struct config *cfg, enum conf_key k, const char *v, size_t len,
 			return -1;
 		cfg->token_lifetime = n;
 		return 0;
+	case KEY_BUSY_TIMEOUT:
+		*why = "busy_timeout must be 0-600000 milliseconds";
+		if (util_parse_int64(v, len, 0, 600000, &n) == -1)
+			return -1;
+		cfg->busy_timeout = n;
+		return 0;
+	case KEY_WORKERS:
+		*why = "workers must be 0-64";
+		if (util_parse_int64(v, len, 0, LIMIT_WORKERS_MAX, &n) == -1)
+			return -1;
+		cfg->workers = n;
+		return 0;
+	case KEY_SYNCHRONOUS:
+		*why = "synchronous must be full, normal or extra";
+		if (len == 4 && memcmp(v, "full", 4) == 0)
+			cfg->synchronous = CONFIG_SYNC_FULL;
+		else if (len == 6 && memcmp(v, "normal", 6) == 0)
+			cfg->synchronous = CONFIG_SYNC_NORMAL;
+		else if (len == 5 && memcmp(v, "extra", 5) == 0)
+			cfg->synchronous = CONFIG_SYNC_EXTRA;
+		else
+			return -1;
+		return 0;
 	case KEY_PASSWORD_COST:
 		*why = "password_cost must be 0 (default) to 11";
 		if (util_parse_int64(v, len, 0, 11, &n) == -1)
@@ -175,6 +207,9 @@ config_new_defaults(void)
 	cfg->login_max_failures_addr = 50;
 	cfg->login_window = 300;
 	cfg->password_cost = 0;
+	cfg->busy_timeout = 5000;
+	cfg->workers = 0;
+	cfg->synchronous = CONFIG_SYNC_FULL;
 	if (cfg->db_path == NULL || cfg->secret_file == NULL ||
 	    cfg->issuer == NULL) {
 		config_free(cfg);
@@ -363,4 +398,22 @@ int64_t
 config_login_window(const struct config *cfg)
 {
 	return cfg->login_window;
+}
+
+int64_t
+config_busy_timeout(const struct config *cfg)
+{
+	return cfg->busy_timeout;
+}
+
+enum config_sync
+config_synchronous(const struct config *cfg)
+{
+	return (enum config_sync)cfg->synchronous;
+}
+
+int64_t
+config_workers(const struct config *cfg)
+{
+	return cfg->workers;
 }

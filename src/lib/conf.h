@@ -44,5 +44,16 @@ int64_t config_clock_leeway(const struct config *cfg);	/* seconds */
 int64_t config_login_max_failures(const struct config *cfg);
 int64_t config_login_max_failures_addr(const struct config *cfg);
 int64_t config_login_window(const struct config *cfg);	/* seconds */
+/* How long a request waits for the database lock, in milliseconds. */
+int64_t config_busy_timeout(const struct config *cfg);
+/* SQLite's synchronous setting (WAL mode): what survives a power loss. */
+enum config_sync {
+	CONFIG_SYNC_FULL = 0,	/* every commit (default) */
+	CONFIG_SYNC_NORMAL,	/* all but the last commits */
+	CONFIG_SYNC_EXTRA	/* FULL, and the directory after a delete */
+};
+enum config_sync config_synchronous(const struct config *cfg);
+/* 0: serve in this process; N: supervise N worker processes. */
+int64_t config_workers(const struct config *cfg);
 
 #endif

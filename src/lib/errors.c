@@ -40,8 +40,12 @@ static const struct err_info err_table[] = {
 	[ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts",
 	    "too many failed logins, retry later" },
 	[ERR_INTERNAL] = { 500, "internal_error", "internal error" },
+	[ERR_MISCONFIGURED] = { 500, "server_misconfigured",
+	    "the server has no usable key; see its log" },
 	[ERR_UNAVAILABLE] = { 503, "service_unavailable",
-	    "service temporarily unavailable, retry later" },
+	    "the database is busy, retry later", 1 },
+	[ERR_STORAGE] = { 503, "storage_unavailable",
+	    "the database cannot be used right now, retry later", 5 },
 };
 static_assert(sizeof(err_table) / sizeof(err_table[0]) == ERR__MAX,
     "err_table must have one row per enum api_err");

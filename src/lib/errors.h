@@ -27,7 +27,9 @@ enum api_err {
 	ERR_MEDIA_TYPE,		/* 415 body is not application/json */
 	ERR_TOO_MANY_ATTEMPTS,	/* 429 login throttled; Retry-After */
 	ERR_INTERNAL,		/* 500 unexpected; logged where it happened */
-	ERR_UNAVAILABLE,	/* 503 database busy or unusable */
+	ERR_MISCONFIGURED,	/* 500 no usable key file; logged */
+	ERR_UNAVAILABLE,	/* 503 database lock not had in busy_timeout */
+	ERR_STORAGE,		/* 503 database missing, read-only, full... */
 	ERR__MAX
 };
 
@@ -35,6 +37,7 @@ struct err_info {
 	int		 status;	/* HTTP status code */
 	const char	*code;		/* stable "error" value */
 	const char	*message;	/* default "message" value */
+	long		 retry_after;	/* seconds for Retry-After; 0: none */
 };
 
 /* The table row for err (err < ERR__MAX). Never NULL. */

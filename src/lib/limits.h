@@ -30,6 +30,7 @@
 
 #define LIMIT_LIFETIME_MIN	1	/* seconds of token lifetime */
 #define LIMIT_LIFETIME_MAX	2592000	/* seconds (30 days) */
+#define LIMIT_WORKERS_MAX	64	/* worker processes under one supervisor */
 #define LIMIT_LIFETIME_DEFAULT	1800	/* seconds (30 minutes) */
 
 #define LIMIT_JSON_DEPTH	16	/* nesting accepted by the parser */

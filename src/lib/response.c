@@ -58,6 +58,8 @@ response_error(struct response *resp, enum api_err err)
 		    "Bearer error=\"invalid_token\"" : "Bearer";
 	if (err != ERR_METHOD)
 		resp->allow = NULL;
+	if (resp->retry_after == 0)
+		resp->retry_after = ei->retry_after;
 	if ((o = json_object_new_object()) == NULL)
 		return -1;
 	if (json_object_object_add(o, "error",

@@ -6,11 +6,16 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -18,7 +23,7 @@
 #include "store.h"
 #include "util.h"
 
-#define BUSY_TIMEOUT_MS 5000
+#define BUSY_TIMEOUT_MS 5000	/* store_open's default */
 
 enum stmt {
 	STMT_USER_INSERT,
@@ -180,6 +185,10 @@ static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT__MAX];
+	char		*path;
+	dev_t		 dev;		/* the file opened, to notice a */
+	ino_t		 ino;		/* replaced or deleted one */
+	int		 broken;	/* an error that needs a re-open */
 };
 
 static enum store_rc
@@ -197,8 +206,25 @@ rc_of(struct store *st, int rc, const char *func)
 		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		log_error(func, "database busy: %s", sqlite3_errmsg(st->db));
+		log_error(func, "%s: database busy beyond the busy timeout: %s",
+		    st->path, sqlite3_errmsg(st->db));
 		return STORE_BUSY;
+	case SQLITE_FULL:
+		log_error(func, "%s: disk full: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return STORE_UNAVAILABLE;
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_PERM:
+		/* The connection may be unusable (read-only fallback, a moved
+		 * file): the next request opens the database afresh. */
+		log_error(func, "%s: database unusable: %s (%d)", st->path,
+		    sqlite3_errmsg(st->db), rc);
+		st->broken = 1;
+		return STORE_UNAVAILABLE;
 	default:
 		break;
 	}
@@ -277,29 +303,64 @@ fail:
 struct store *
 store_open(const char *path, int create)
 {
+	struct store_opts	 o = { BUSY_TIMEOUT_MS, STORE_SYNC_FULL };
+
+	return store_open_opts(path, create, &o);
+}
+
+static const char *const sync_sql[] = {
+	[STORE_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	[STORE_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	[STORE_SYNC_EXTRA] = "PRAGMA synchronous = EXTRA",
+};
+
+struct store *
+store_open_opts(const char *path, int create, const struct store_opts *o)
+{
 	struct store	*st;
+	struct stat	 sb;
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int		 rc;
 	size_t		 i;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
 		log_error(__func__, "out of memory");
+		free(st);
 		return NULL;
 	}
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		log_error(__func__, "%s: %s", path, st->db != NULL ?
-		    sqlite3_errmsg(st->db) : "out of memory");
+	if ((rc = sqlite3_open_v2(path, &st->db, flags, NULL)) != SQLITE_OK) {
+		log_error(__func__, "%s: cannot open the database: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	/* A file that cannot be written is opened read-only by SQLite
+	 * without a word: say so now rather than at the first write. */
+	if (sqlite3_db_readonly(st->db, "main") == 1) {
+		log_error(__func__, "%s: the database cannot be written "
+		    "(read-only file or file system)", path);
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	if (exec_sql(st->db, "PRAGMA foreign_keys = ON;"
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = FULL;", __func__) != SQLITE_OK)
+	sqlite3_busy_timeout(st->db, (int)o->busy_timeout_ms);
+	if ((unsigned)o->synchronous >= sizeof(sync_sql) / sizeof(sync_sql[0]))
 		goto fail;
+	if ((rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA journal_mode = WAL", NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(st->db, sync_sql[o->synchronous], NULL, NULL,
+	    NULL)) != SQLITE_OK) {
+		log_error(__func__, "%s: cannot use the database: %s", path,
+		    sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	if (migrate(st->db, path) == -1)
 		goto fail;
+	if (stat(path, &sb) == 0) {
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
+	}
 	for (i = 0; i < STMT__MAX; i++)
 		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
@@ -324,8 +385,63 @@ store_close(struct store *st)
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->path);
 	free(st);
 }
+
+int
+store_stale(const struct store *st)
+{
+	struct stat	 sb;
+
+	if (st->broken)
+		return 1;
+	/* Deleted, or replaced (a restore by copying the file over). */
+	if (stat(st->path, &sb) == -1 || sb.st_dev != st->dev ||
+	    sb.st_ino != st->ino)
+		return 1;
+	return 0;
+}
+
+/*
+ * Take the write lock up front (BEGIN IMMEDIATE): waiting for it is the
+ * busy handler's job, so a write never fails half way for a lock.
+ */
+static enum store_rc
+begin(struct store *st, const char *func)
+{
+	return rc_of(st, sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), func);
+}
+
+/* COMMIT when r is STORE_OK, else ROLLBACK; the result. */
+static enum store_rc
+finish(struct store *st, enum store_rc r, const char *func)
+{
+	int	 rc;
+
+	if (r == STORE_OK) {
+		if ((rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) ==
+		    SQLITE_OK)
+			return STORE_OK;
+		r = rc_of(st, rc, func);
+		if (r == STORE_OK)
+			r = STORE_ERROR;
+	}
+	/* A failed COMMIT or statement may have rolled back already. */
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/*
+ * One write statement (bound already) in its own write transaction;
+ * *changes (when not NULL) gets the rows it changed, *rowid (when not
+ * NULL) the rowid it inserted.
+ */
+static enum store_rc
+write1(struct store *st, sqlite3_stmt *s, int *changes, int64_t *rowid,
+    const char *func);
 
 /* The statement k, reset and unbound, ready for binding. */
 static sqlite3_stmt *
@@ -352,6 +468,36 @@ run(struct store *st, sqlite3_stmt *s, const char *func)
 	return r;
 }
 
+static enum store_rc
+write1(struct store *st, sqlite3_stmt *s, int *changes, int64_t *rowid,
+    const char *func)
+{
+	enum store_rc	 r;
+
+	if ((r = begin(st, func)) != STORE_OK) {
+		sqlite3_reset(s);
+		return r;
+	}
+	r = run(st, s, func);
+	if (changes != NULL)
+		*changes = sqlite3_changes(st->db);
+	if (rowid != NULL)
+		*rowid = sqlite3_last_insert_rowid(st->db);
+	return finish(st, r, func);
+}
+
+/* write1 for an UPDATE or DELETE of one row: STORE_NOTFOUND if none. */
+static enum store_rc
+write_row(struct store *st, sqlite3_stmt *s, const char *func)
+{
+	enum store_rc	 r;
+	int		 n = 0;
+
+	if ((r = write1(st, s, &n, NULL, func)) != STORE_OK)
+		return r;
+	return n == 0 ? STORE_NOTFOUND : STORE_OK;
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v, size_t len)
 {
@@ -372,7 +518,7 @@ store_user_insert(struct store *st, const char *public_id, const char *name,
 	    sqlite3_bind_int(s, 4, admin != 0) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 5, util_now()) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	return run(st, s, __func__);
+	return write1(st, s, NULL, NULL, __func__);
 }
 
 /* Copy column i (text) into dst of size dstsz; -1 if it does not fit. */
@@ -445,14 +591,11 @@ store_user_set_admin(struct store *st, const char *name, size_t name_len,
     int admin)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_ADMIN);
-	enum store_rc	 r;
 
 	if (sqlite3_bind_int(s, 1, admin != 0) != SQLITE_OK ||
 	    bind_text(s, 2, name, name_len) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+	return write_row(st, s, __func__);
 }
 
 enum store_rc
@@ -491,13 +634,14 @@ store_author_insert(struct store *st, int64_t user_id, struct author *a)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_INSERT);
 	enum store_rc	 r;
+	int64_t		 rowid = 0;
 
 	if (sqlite3_bind_int64(s, 1, user_id) != SQLITE_OK ||
 	    bind_author(s, 2, a) == -1 ||
 	    sqlite3_bind_int64(s, 6, util_now()) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) == STORE_OK)
-		a->id = sqlite3_last_insert_rowid(st->db);
+	if ((r = write1(st, s, NULL, &rowid, __func__)) == STORE_OK)
+		a->id = rowid;
 	return r;
 }
 
@@ -558,29 +702,23 @@ store_author_update(struct store *st, int64_t user_id,
     const struct author *a)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_UPDATE);
-	enum store_rc	 r;
 
 	if (bind_author(s, 1, a) == -1 ||
 	    sqlite3_bind_int64(s, 5, a->id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 6, user_id) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+	return write_row(st, s, __func__);
 }
 
 enum store_rc
 store_author_delete(struct store *st, int64_t user_id, int64_t id)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_AUTHOR_DELETE);
-	enum store_rc	 r;
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, user_id) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+	return write_row(st, s, __func__);
 }
 
 enum store_rc
@@ -613,15 +751,12 @@ store_user_set_password(struct store *st, int64_t user_id, const char *hash,
     int64_t tokens_valid_after)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_PASSWORD);
-	enum store_rc	 r;
 
 	if (bind_text(s, 1, hash, strlen(hash)) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, tokens_valid_after) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, user_id) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+	return write_row(st, s, __func__);
 }
 
 enum store_rc
@@ -629,15 +764,12 @@ store_user_set_disabled(struct store *st, const char *name, size_t name_len,
     int disabled)
 {
 	sqlite3_stmt	*s = stmt(st, STMT_USER_SET_DISABLED);
-	enum store_rc	 r;
 
 	if (sqlite3_bind_int(s, 1, disabled != 0) != SQLITE_OK ||
 	    bind_text(s, 2, name, name_len) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 3, util_now() + 1) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	return sqlite3_changes(st->db) == 0 ? STORE_NOTFOUND : STORE_OK;
+	return write_row(st, s, __func__);
 }
 
 enum store_rc
@@ -649,16 +781,22 @@ store_token_revoke(struct store *st, const char *jti, int64_t expires_at,
 
 	/* Pruning rides on revocation: no separate job (RFC 7009 has the
 	 * server forget a revoked token once it could no longer be used). */
+	if ((r = begin(st, __func__)) != STORE_OK)
+		return r;
 	s = stmt(st, STMT_TOKEN_PRUNE);
 	if (sqlite3_bind_int64(s, 1, now) != SQLITE_OK)
-		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	if ((r = run(st, s, __func__)) != STORE_OK)
-		return r;
-	s = stmt(st, STMT_TOKEN_REVOKE);
-	if (bind_text(s, 1, jti, strlen(jti)) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, expires_at) != SQLITE_OK)
-		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	return run(st, s, __func__);
+		r = rc_of(st, sqlite3_errcode(st->db), __func__);
+	else
+		r = run(st, s, __func__);
+	if (r == STORE_OK) {
+		s = stmt(st, STMT_TOKEN_REVOKE);
+		if (bind_text(s, 1, jti, strlen(jti)) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, expires_at) != SQLITE_OK)
+			r = rc_of(st, sqlite3_errcode(st->db), __func__);
+		else
+			r = run(st, s, __func__);
+	}
+	return finish(st, r, __func__);
 }
 
 enum store_rc
@@ -688,6 +826,18 @@ store_throttle_check(struct store *st, const char *name, size_t name_len,
 		r = rc_of(st, rc, __func__);
 	sqlite3_reset(s);
 	return r;
+}
+
+/* Forget one throttling counter (in a transaction). */
+static enum store_rc
+throttle_reset(struct store *st, int kind, const char *key, size_t key_len)
+{
+	sqlite3_stmt	*s = stmt(st, STMT_THROTTLE_RESET);
+
+	if (sqlite3_bind_int(s, 1, kind) != SQLITE_OK ||
+	    bind_text(s, 2, key, key_len) != SQLITE_OK)
+		return rc_of(st, sqlite3_errcode(st->db), __func__);
+	return run(st, s, __func__);
 }
 
 /* Count one failure for the name and the address (in a transaction). */
@@ -722,22 +872,15 @@ throttle_count(struct store *st, const char *name, size_t name_len,
 	return r;
 }
 
-/* COMMIT when r is STORE_OK, else ROLLBACK; the result. */
-static enum store_rc
-finish(struct store *st, enum store_rc r, const char *func)
-{
-	if (r == STORE_OK && exec_sql(st->db, "COMMIT", func) == SQLITE_OK)
-		return STORE_OK;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return r == STORE_OK ? STORE_ERROR : r;
-}
 
 enum store_rc
 store_throttle_fail(struct store *st, const char *name, size_t name_len,
     const char *addr, int64_t now, int64_t window)
 {
-	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
-		return STORE_BUSY;
+	enum store_rc	 r;
+
+	if ((r = begin(st, __func__)) != STORE_OK)
+		return r;
 	return finish(st, throttle_count(st, name, name_len, addr, now,
 	    window), __func__);
 }
@@ -751,8 +894,8 @@ store_throttle_attempt(struct store *st, const char *name, size_t name_len,
 
 	/* Check and count under one write lock: parallel attempts cannot
 	 * all pass the check before any of them is counted. */
-	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
-		return STORE_BUSY;
+	if ((r = begin(st, __func__)) != STORE_OK)
+		return r;
 	r = store_throttle_check(st, name, name_len, addr, now, window,
 	    max_name, max_addr, retry_after);
 	if (r == STORE_OK && *retry_after == 0)
@@ -767,9 +910,9 @@ store_throttle_succeeded(struct store *st, const char *name,
 	sqlite3_stmt	*s;
 	enum store_rc	 r;
 
-	if (exec_sql(st->db, "BEGIN IMMEDIATE", __func__) != SQLITE_OK)
-		return STORE_BUSY;
-	r = store_throttle_reset(st, 0, name, name_len);
+	if ((r = begin(st, __func__)) != STORE_OK)
+		return r;
+	r = throttle_reset(st, 0, name, name_len);
 	if (r == STORE_OK) {
 		s = stmt(st, STMT_THROTTLE_UNCOUNT);
 		if (bind_text(s, 1, addr, strlen(addr)) != SQLITE_OK)
@@ -789,5 +932,121 @@ store_throttle_reset(struct store *st, int kind, const char *key,
 	if (sqlite3_bind_int(s, 1, kind) != SQLITE_OK ||
 	    bind_text(s, 2, key, key_len) != SQLITE_OK)
 		return rc_of(st, sqlite3_errcode(st->db), __func__);
-	return run(st, s, __func__);
+	return write1(st, s, NULL, NULL, __func__);
+}
+
+/* PRAGMA integrity_check on db says "ok"; else logs the first problem. */
+static int
+integrity_ok(sqlite3 *db, const char *path, const char *func)
+{
+	sqlite3_stmt	*s;
+	int		 ok = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		log_error(func, "%s: %s", path, sqlite3_errmsg(db));
+		return 0;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+
+		ok = v != NULL && strcmp(v, "ok") == 0;
+		if (!ok)
+			log_error(func, "%s: integrity_check: %s", path,
+			    v != NULL ? v : sqlite3_errmsg(db));
+	} else
+		log_error(func, "%s: integrity_check: %s", path,
+		    sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return ok;
+}
+
+/* Copy all of src into dst with the backup API in one step (one
+ * consistent snapshot of src; dst's write lock held throughout). */
+static int
+copy_db(sqlite3 *dst, sqlite3 *src, const char *what, const char *func)
+{
+	sqlite3_backup	*b;
+	int		 rc;
+
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+		log_error(func, "%s: %s", what, sqlite3_errmsg(dst));
+		return -1;
+	}
+	/* -1: every page in one step. BUSY or LOCKED here means a lock that
+	 * the busy handler could not get within the timeout. */
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		log_error(func, "%s: %s", what, sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_backup(struct store *st, const char *dest)
+{
+	sqlite3	*db = NULL;
+	int	 fd, ok = 0;
+
+	/* O_EXCL: never overwrite; 0600: a backup holds password hashes. */
+	if ((fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		log_error(__func__, "%s: %s", dest, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dest, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_error(__func__, "%s: %s", dest, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (copy_db(db, st->db, dest, __func__) == -1)
+		goto out;
+	/* The copy is a WAL database like the original: fold its log back
+	 * so the one file is the whole backup. */
+	if (exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE);"
+	    "PRAGMA journal_mode = DELETE", __func__) != SQLITE_OK)
+		goto out;
+	ok = integrity_ok(db, dest, __func__);
+out:
+	if (sqlite3_close(db) != SQLITE_OK)
+		ok = 0;
+	if (!ok)
+		unlink(dest);
+	return ok ? 0 : -1;
+}
+
+int
+store_restore(struct store *st, const char *src)
+{
+	sqlite3	*db = NULL;
+	int	 v = -1, rc = -1;
+
+	if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		log_error(__func__, "%s: %s", src, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	if (!integrity_ok(db, src, __func__))
+		goto out;
+	if (user_version(db, &v) == -1 || v < 1 ||
+	    v > STORE_SCHEMA_VERSION) {
+		log_error(__func__, "%s: not a library-api database this "
+		    "program knows (schema version %d)", src, v);
+		goto out;
+	}
+	if (copy_db(st->db, db, st->path, __func__) == -1)
+		goto out;
+	/* An older backup: bring it up to this program's schema. */
+	if (migrate(st->db, st->path) == -1)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_close(db);
+	return rc;
 }

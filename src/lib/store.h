@@ -19,6 +19,7 @@ enum store_rc {
 	STORE_NOTFOUND,		/* no such row (or not the caller's) */
 	STORE_CONFLICT,		/* a UNIQUE constraint refused the write */
 	STORE_BUSY,		/* locked beyond the busy timeout */
+	STORE_UNAVAILABLE,	/* full, read-only, corrupt, I/O error; logged */
 	STORE_ERROR,		/* anything else; logged */
 	STORE__MAX
 };
@@ -56,7 +57,39 @@ struct author {
  * A database whose schema is newer than STORE_SCHEMA_VERSION is refused.
  */
 struct store *store_open(const char *path, int create);
+
+enum store_sync { STORE_SYNC_FULL, STORE_SYNC_NORMAL, STORE_SYNC_EXTRA };
+struct store_opts {
+	int64_t		 busy_timeout_ms;	/* wait for a lock this long */
+	enum store_sync	 synchronous;		/* PRAGMA synchronous */
+};
+/* store_open with settings (store_open: 5000 ms, FULL). A file that
+ * cannot be written is refused too. */
+struct store *store_open_opts(const char *path, int create,
+    const struct store_opts *opts);
 void store_close(struct store *st);
+
+/*
+ * Whether the handle should be closed and the database opened again: an
+ * earlier error left the connection unusable (read-only, I/O error,
+ * corrupt), or the file at the path was deleted or replaced since.
+ */
+int store_stale(const struct store *st);
+
+/*
+ * Online backup to a new file dest (must not exist; made 0600): one
+ * consistent snapshot, writers keep going (WAL). The copy is checked
+ * with integrity_check. 0 or -1 (logged; dest removed).
+ */
+int store_backup(struct store *st, const char *dest);
+
+/*
+ * Replace the whole database with the content of the backup file src,
+ * after checking it (integrity_check, a schema this program knows), in
+ * one write transaction through the backup API, then bring its schema
+ * up to date: other processes may keep running. 0 or -1 (logged).
+ */
+int store_restore(struct store *st, const char *src);
 
 enum store_rc store_user_insert(struct store *st, const char *public_id,
     const char *name, size_t name_len, const char *hash, int admin);

@@ -321,6 +321,9 @@ test_store_err(void)
 	    "STORE_CONFLICT -> the caller's conflict error");
 	is_int(app_store_err(STORE_BUSY, ERR_AUTHOR_NOT_FOUND,
 	    ERR_AUTHOR_CONFLICT), ERR_UNAVAILABLE, "STORE_BUSY -> 503");
+	is_int(app_store_err(STORE_UNAVAILABLE, ERR_AUTHOR_NOT_FOUND,
+	    ERR_AUTHOR_CONFLICT), ERR_STORAGE,
+	    "STORE_UNAVAILABLE -> 503 storage_unavailable");
 	is_int(app_store_err(STORE_ERROR, ERR_AUTHOR_NOT_FOUND,
 	    ERR_AUTHOR_CONFLICT), ERR_INTERNAL, "STORE_ERROR -> 500");
 }

@@ -28,6 +28,7 @@ static const char *const env_names[] = {
 	"LIBRARY_AUDIENCE", "LIBRARY_CLOCK_LEEWAY",
 	"LIBRARY_LOGIN_MAX_FAILURES",
 	"LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "LIBRARY_LOGIN_WINDOW",
+	"LIBRARY_BUSY_TIMEOUT", "LIBRARY_SYNCHRONOUS", "LIBRARY_WORKERS",
 };
 
 static void
@@ -73,6 +74,10 @@ test_defaults(void)
 	is_int(config_login_max_failures_addr(cfg), 50,
 	    "default login_max_failures_per_address 50");
 	is_int(config_login_window(cfg), 300, "default login_window 300");
+	is_int(config_busy_timeout(cfg), 5000, "default busy_timeout 5000");
+	is_int(config_synchronous(cfg), CONFIG_SYNC_FULL,
+	    "default synchronous full");
+	is_int(config_workers(cfg), 0, "default workers 0");
 	config_free(cfg);
 	config_free(NULL);
 	ok(1, "config_free(NULL) is harmless");
@@ -140,9 +145,16 @@ test_parse_good(void)
 	    "clock_leeway = 0\n"
 	    "login_max_failures = 1\n"
 	    "login_max_failures_per_address = 1\n"
-	    "login_window = 1\n";
+	    "login_window = 1\n"
+	    "busy_timeout = 0\n"
+	    "synchronous = normal\n"
+	    "workers = 0\n";
 	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
 	    "parse: audience, clock_leeway, login_* at their minimums");
+	is_int(config_busy_timeout(cfg), 0, "busy_timeout 0 accepted");
+	is_int(config_synchronous(cfg), CONFIG_SYNC_NORMAL,
+	    "synchronous normal accepted");
+	is_int(config_workers(cfg), 0, "workers 0 accepted");
 	if (err[0] != '\0')
 		diag("err: %s", err);
 	is_str(config_audience(cfg), "a", "audience of 1 character");
@@ -160,9 +172,17 @@ test_parse_good(void)
 	    "clock_leeway = 300\n"
 	    "login_max_failures = 1000000\n"
 	    "login_max_failures_per_address = 1000000\n"
-	    "login_window = 86400\n";
+	    "login_window = 86400\n"
+	    "busy_timeout = 600000\n"
+	    "synchronous = extra\n"
+	    "workers = 64\n";
 	is_int(parse(text, strlen(text), &cfg, err, sizeof(err)), 0,
 	    "parse: audience, clock_leeway, login_* at their maximums");
+	is_int(config_busy_timeout(cfg), 600000,
+	    "busy_timeout 600000 accepted");
+	is_int(config_synchronous(cfg), CONFIG_SYNC_EXTRA,
+	    "synchronous extra accepted");
+	is_int(config_workers(cfg), 64, "workers 64 accepted");
 	if (err[0] != '\0')
 		diag("err: %s", err);
 	is_str(config_audience(cfg), "https://api.example/library?x=1",
@@ -251,6 +271,15 @@ static const struct {
 	{ "login_window 0", "login_window = 0\n", "login_window" },
 	{ "login_window 86401", "login_window = 86401\n", "login_window" },
 	{ "login_window 5m", "login_window = 5m\n", "login_window" },
+	{ "busy_timeout -1", "busy_timeout = -1\n", "busy_timeout" },
+	{ "busy_timeout 600001", "busy_timeout = 600001\n", "busy_timeout" },
+	{ "busy_timeout 5s", "busy_timeout = 5s\n", "busy_timeout" },
+	{ "synchronous off", "synchronous = off\n", "synchronous" },
+	{ "synchronous FULL", "synchronous = FULL\n", "synchronous" },
+	{ "synchronous 2", "synchronous = 2\n", "synchronous" },
+	{ "synchronous empty", "synchronous =\n", "synchronous" },
+	{ "workers -1", "workers = -1\n", "workers" },
+	{ "workers 65", "workers = 65\n", "workers" },
 	{ "login_max_failures_per_addr (no such key)",
 	    "login_max_failures_per_addr = 5\n", "unknown key" },
 	{ "clock_leeway on line 2", "audience = x\nclock_leeway = 301\n",
@@ -473,6 +502,9 @@ test_load(void)
 		setenv("LIBRARY_LOGIN_MAX_FAILURES", "100000", 1);
 		setenv("LIBRARY_LOGIN_MAX_FAILURES_PER_ADDRESS", "3", 1);
 		setenv("LIBRARY_LOGIN_WINDOW", "60", 1);
+		setenv("LIBRARY_BUSY_TIMEOUT", "250", 1);
+		setenv("LIBRARY_SYNCHRONOUS", "normal", 1);
+		setenv("LIBRARY_WORKERS", "4", 1);
 		cfg = config_load();
 		ok(cfg != NULL, "load: the new keys from the environment");
 		if (cfg != NULL) {
@@ -490,6 +522,11 @@ test_load(void)
 			is_int(config_login_window(cfg), 60,
 			    "load: LIBRARY_LOGIN_WINDOW overrides "
 			    "login_window");
+			is_int(config_busy_timeout(cfg), 250,
+			    "load: LIBRARY_BUSY_TIMEOUT");
+			is_int(config_synchronous(cfg), CONFIG_SYNC_NORMAL,
+			    "load: LIBRARY_SYNCHRONOUS");
+			is_int(config_workers(cfg), 4, "load: LIBRARY_WORKERS");
 			config_free(cfg);
 		}
 		/* Empty variables count as unset here too. */

@@ -35,7 +35,9 @@ static const int want_status[ERR__MAX] = {
 	[ERR_MEDIA_TYPE] = 415,
 	[ERR_TOO_MANY_ATTEMPTS] = 429,
 	[ERR_INTERNAL] = 500,
+	[ERR_MISCONFIGURED] = 500,
 	[ERR_UNAVAILABLE] = 503,
+	[ERR_STORAGE] = 503,
 };
 
 /* A stable code is lower-case snake case: it is an API contract. */
@@ -75,6 +77,13 @@ test_table(void)
 		    ei->code ? ei->code : "NULL");
 		ok(ei->message != NULL && ei->message[0] != '\0',
 		    "err %d has a non-empty default message", e);
+		/* RFC 9110 section 10.2.3: a 503 says when to come back. */
+		if (ei->status == 503)
+			ok(ei->retry_after > 0, "err %d (%s): 503 with a "
+			    "Retry-After", e, ei->code);
+		else
+			ok(ei->retry_after == 0, "err %d (%s): no Retry-After "
+			    "on a %d", e, ei->code, ei->status);
 		ok(strcmp(err_status_line(ei->status), "500 Internal Server "
 		    "Error") != 0 || ei->status == 500,
 		    "status %d of err %d has its own status line", ei->status,

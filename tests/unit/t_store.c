@@ -11,8 +11,16 @@
  * revocation with pruning of expired entries, login throttling per name
  * and per address in fixed windows (retry_after values, window expiry,
  * resets) and AUTOINCREMENT author ids (never reused after a delete).
+ * Reliability: a write lock held by another connection gives STORE_BUSY
+ * after the busy timeout (and a reader is not blocked), every write takes
+ * the lock up front, store_stale notices a deleted or replaced file, a
+ * read-only file is refused, backup makes a checked copy and restore
+ * brings one back (refusing what is not a library database).
  */
 #include "config.h"
+
+#include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -763,6 +771,162 @@ test_autoincrement(struct store *st, int64_t uid)
 	store_author_delete(st, uid, d.id);
 }
 
+
+static double
+now_ms(void)
+{
+	struct timeval	 tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
+}
+
+static int
+count_cb(void *arg, const struct author *a)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_reliability(void)
+{
+	struct store_opts	 o = { 200, STORE_SYNC_FULL };
+	struct store		*st, *st2;
+	struct author		 a;
+	struct user		 u;
+	sqlite3			*other = NULL;
+	double			 t0, dt;
+	int			 n;
+
+	remove_db("rel.db");
+	remove_db("rel-copy.db");
+	remove_db("rel-other.db");
+	if (!ok((st = store_open_opts(in_dir("rel.db"), 1, &o)) != NULL,
+	    "store_open_opts with a 200 ms busy timeout"))
+		return;
+	is_int(store_user_insert(st, "00000000-0000-4000-8000-000000000001",
+	    "rel", 3, "$y$x", 0), STORE_OK, "a user");
+	store_user_by_name(st, "rel", 3, &u);
+	memset(&a, 0, sizeof(a));
+	a.name = "A";
+	a.name_len = 1;
+	a.book = "B";
+	a.book_len = 1;
+	a.country = "C";
+	a.country_len = 1;
+	is_int(store_author_insert(st, u.id, &a), STORE_OK, "an author");
+
+	/* Another program holds the write lock for longer than the timeout. */
+	sqlite3_open(in_dir("rel.db"), &other);
+	is_int(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK, "another connection takes the write lock");
+	a.name = "A2";
+	a.name_len = 2;
+	a.book = "B2";
+	a.book_len = 2;
+	t0 = now_ms();
+	is_int(store_author_insert(st, u.id, &a), STORE_BUSY,
+	    "insert while locked: STORE_BUSY");
+	dt = now_ms() - t0;
+	ok(dt >= 150, "... after waiting about the busy timeout (%.0f ms)", dt);
+	is_int(store_user_set_admin(st, "rel", 3, 1), STORE_BUSY,
+	    "update while locked: STORE_BUSY");
+	is_int(store_author_delete(st, u.id, a.id), STORE_BUSY,
+	    "delete while locked: STORE_BUSY");
+	n = 0;
+	is_int(store_author_list(st, u.id, 10, 0, count_cb, &n), STORE_OK,
+	    "a read while another holds the write lock: OK (WAL)");
+	is_int(n, 1, "... and sees the committed row");
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	is_int(store_author_insert(st, u.id, &a), STORE_OK,
+	    "insert once the lock is released: OK");
+
+	/* Every write takes the lock up front: a write that starts while
+	 * another connection reads an older snapshot still succeeds. */
+	is_int(sqlite3_exec(other, "BEGIN; SELECT count(*) FROM authors;",
+	    NULL, NULL, NULL), SQLITE_OK, "another connection reads");
+	a.name = "A3";
+	a.name_len = 2;
+	a.book = "B3";
+	a.book_len = 2;
+	is_int(store_author_insert(st, u.id, &a), STORE_OK,
+	    "insert while another connection holds a read: OK");
+	sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(other);
+
+	/* Backup while open, and restore. */
+	is_int(store_backup(st, in_dir("rel-copy.db")), 0, "backup to a new file");
+	is_int(sql_int(in_dir("rel-copy.db"), "SELECT count(*) FROM authors"),
+	    3, "... the copy has the three authors");
+	{
+		struct stat sb;
+
+		ok(stat(in_dir("rel-copy.db"), &sb) == 0 &&
+		    (sb.st_mode & 077) == 0, "... and is mode 0600");
+	}
+	is_int(store_backup(st, in_dir("rel-copy.db")), -1,
+	    "backup refuses to overwrite a file");
+	is_int(store_author_delete(st, u.id, a.id), STORE_OK,
+	    "delete an author after the backup");
+	st2 = store_open(in_dir("rel.db"), 0);
+	is_int(store_restore(st, in_dir("rel-copy.db")), 0,
+	    "restore the backup into the open database");
+	n = 0;
+	if (st2 != NULL) {
+		store_author_list(st2, u.id, 10, 0, count_cb, &n);
+		is_int(n, 3, "another open connection sees the restored rows");
+		store_close(st2);
+	} else
+		ok(0, "second connection");
+	{
+		FILE *f = fopen(in_dir("rel-other.db"), "w");
+
+		if (f != NULL) {
+			fputs("not a database, but long enough to look like one "
+			    "to a careless reader ...................\n", f);
+			fclose(f);
+		}
+	}
+	is_int(store_restore(st, in_dir("rel-other.db")), -1,
+	    "restore refuses a file that is not a database");
+	remove_db("rel-other.db");
+	sqlite3_open(in_dir("rel-other.db"), &other);
+	sqlite3_exec(other, "CREATE TABLE t(x); PRAGMA user_version = 99",
+	    NULL, NULL, NULL);
+	sqlite3_close(other);
+	is_int(store_restore(st, in_dir("rel-other.db")), -1,
+	    "restore refuses a database of an unknown schema");
+	is_int(sql_int(in_dir("rel.db"), "SELECT count(*) FROM authors"), 3,
+	    "... and the database is untouched");
+
+	/* The file under the handle goes away, or is replaced. */
+	is_int(store_stale(st), 0, "store_stale: 0 while the file is there");
+	rename(in_dir("rel.db"), in_dir("rel-moved.db"));
+	is_int(store_stale(st), 1, "store_stale: 1 once the file is gone");
+	rename(in_dir("rel-moved.db"), in_dir("rel.db"));
+	is_int(store_stale(st), 0, "store_stale: 0 when it is back");
+	rename(in_dir("rel-copy.db"), in_dir("rel.db"));
+	is_int(store_stale(st), 1, "store_stale: 1 once another file "
+	    "replaced it");
+	store_close(st);
+
+	/* A file that cannot be written is refused at open (root can write
+	 * a 0444 file, so only as another user). */
+	if (geteuid() != 0) {
+		chmod(in_dir("rel.db"), 0444);
+		ok(store_open(in_dir("rel.db"), 0) == NULL,
+		    "a read-only database file is refused");
+		chmod(in_dir("rel.db"), 0644);
+	} else
+		skip(1, "as root every file can be written");
+	remove_db("rel.db");
+	remove_db("rel-copy.db");
+	remove_db("rel-other.db");
+	remove_db("rel-moved.db");
+}
+
 int
 main(void)
 {
@@ -778,6 +942,7 @@ main(void)
 		return done_testing();
 	}
 	test_open();
+	test_reliability();
 
 	remove_db("lib.db");
 	st = store_open(in_dir("lib.db"), 1);
