@@ -166,7 +166,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	# The sockets (0660) belong to the group nginx's workers run as.
 	group=(-G "$(id -gn nobody)")
 fi
-if ! sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" -F 2 \
+# One supervisor per responder keeps two workers and restarts one that dies.
+if ! sh "$spawn" -b "$root/build/cgi-bin" -r "$rd" -l "$state/log" -W 2 \
 	"${group[@]}" "${spawn_user[@]}" start; then
 	# A responder refuses a bad setting and says why in its log.
 	for f in "$state"/log/register.log "$state"/log/login.log \
