@@ -27,15 +27,18 @@ author_json(const struct author *a)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	json_object_object_add(o, "id", json_object_new_int64(a->id));
-	json_object_object_add(o, "name",
-	    json_object_new_string_len(a->name, (int)a->name_len));
-	json_object_object_add(o, "book",
-	    json_object_new_string_len(a->book, (int)a->book_len));
-	json_object_object_add(o, "country",
-	    json_object_new_string_len(a->country, (int)a->country_len));
-	json_object_object_add(o, "booker_prize",
-	    json_object_new_boolean(a->booker_prize));
+	if (response_add(o, "id", json_object_new_int64(a->id)) == -1 ||
+	    response_add(o, "name",
+	    json_object_new_string_len(a->name, (int)a->name_len)) == -1 ||
+	    response_add(o, "book",
+	    json_object_new_string_len(a->book, (int)a->book_len)) == -1 ||
+	    response_add(o, "country",
+	    json_object_new_string_len(a->country, (int)a->country_len)) ==
+	    -1 || response_add(o, "booker_prize",
+	    json_object_new_boolean(a->booker_prize)) == -1) {
+		json_object_put(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -52,10 +55,16 @@ respond_author(struct response *resp, int status, const char *message,
 		json_object_put(ao);
 		return ERR_INTERNAL;
 	}
-	if (message != NULL)
-		json_object_object_add(out, "message",
-		    json_object_new_string(message));
-	json_object_object_add(out, "author", ao);
+	if (message != NULL && response_add(out, "message",
+	    json_object_new_string(message)) == -1) {
+		json_object_put(ao);
+		json_object_put(out);
+		return ERR_INTERNAL;
+	}
+	if (response_add(out, "author", ao) == -1) {	/* ao put */
+		json_object_put(out);
+		return ERR_INTERNAL;
+	}
 	response_json(resp, status, out);
 	return ERR_NONE;
 }
@@ -112,7 +121,11 @@ list_add(void *arg, const struct author *a)
 
 	if (o == NULL)
 		return -1;
-	return json_object_array_add(arg, o);
+	if (json_object_array_add(arg, o) != 0) {
+		json_object_put(o);	/* still ours */
+		return -1;
+	}
+	return 0;
 }
 
 static enum api_err
@@ -140,7 +153,10 @@ list(struct app *app, const struct request *req, struct response *resp,
 		json_object_put(arr);
 		return ERR_INTERNAL;
 	}
-	json_object_object_add(out, "list_of_authors", arr);
+	if (response_add(out, "list_of_authors", arr) == -1) {
+		json_object_put(out);
+		return ERR_INTERNAL;
+	}
 	response_json(resp, 200, out);
 	return ERR_NONE;
 }

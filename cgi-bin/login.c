@@ -89,8 +89,9 @@ login(struct app *app, const struct request *req, struct response *resp,
 		memcpy(hash, user.hash, sizeof(hash));
 		memset(&again, 0, sizeof(again));
 		now = util_now();
-		ok = store_user_by_name(app->store, cred.user, cred.user_len,
-		    &again) == STORE_OK && !again.disabled &&
+		rc = store_user_by_name(app->store, cred.user, cred.user_len,
+		    &again);
+		ok = rc == STORE_OK && !again.disabled &&
 		    strcmp(again.hash, hash) == 0;
 		if (ok)
 			user.tokens_valid_after = again.tokens_valid_after;
@@ -98,6 +99,11 @@ login(struct app *app, const struct request *req, struct response *resp,
 		util_wipe(again.hash, sizeof(again.hash));
 	}
 	util_wipe(user.hash, sizeof(user.hash));
+	/* The re-read failed (busy, out of memory): not a wrong password. */
+	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
+		util_wipe(&cred, sizeof(cred));
+		return app_store_err(rc, ERR_LOGIN_FAILED, ERR_INTERNAL);
+	}
 	if (!ok) {
 		/* Counted already, by the attempt. */
 		util_wipe(&cred, sizeof(cred));
@@ -116,10 +122,16 @@ login(struct app *app, const struct request *req, struct response *resp,
 		free(tok);
 		return ERR_INTERNAL;
 	}
-	json_object_object_add(out, "token", json_object_new_string(tok));
-	json_object_object_add(out, "expires_in", json_object_new_int64(life));
+	if (response_add(out, "token", json_object_new_string(tok)) == -1 ||
+	    response_add(out, "expires_in", json_object_new_int64(life)) ==
+	    -1) {
+		json_object_put(out);
+		out = NULL;
+	}
 	util_wipe(tok, strlen(tok));
 	free(tok);
+	if (out == NULL)
+		return ERR_INTERNAL;
 	response_json(resp, 200, out);
 	return ERR_NONE;
 }

@@ -54,9 +54,14 @@ post_register(struct app *app, const struct request *req,
 		e = ERR_INTERNAL;
 		goto out;
 	}
-	json_object_object_add(out, "message",
-	    json_object_new_string("registered successfully"));
-	json_object_object_add(out, "public_id", json_object_new_string(pid));
+	if (response_add(out, "message",
+	    json_object_new_string("registered successfully")) == -1 ||
+	    response_add(out, "public_id", json_object_new_string(pid)) ==
+	    -1) {
+		json_object_put(out);
+		e = ERR_INTERNAL;
+		goto out;
+	}
 	response_json(resp, 201, out);
 out:
 	json_object_put(in);

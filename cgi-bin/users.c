@@ -23,11 +23,15 @@ add_user(void *arg, const char *public_id, const char *name, int admin)
 
 	if ((u = json_object_new_object()) == NULL)
 		return -1;
-	json_object_object_add(u, "public_id",
-	    json_object_new_string(public_id));
-	json_object_object_add(u, "name", json_object_new_string(name));
-	json_object_object_add(u, "admin", json_object_new_boolean(admin));
-	return json_object_array_add(list, u);
+	if (response_add(u, "public_id",
+	    json_object_new_string(public_id)) == -1 ||
+	    response_add(u, "name", json_object_new_string(name)) == -1 ||
+	    response_add(u, "admin", json_object_new_boolean(admin)) == -1 ||
+	    json_object_array_add(list, u) != 0) {
+		json_object_put(u);	/* still ours */
+		return -1;
+	}
+	return 0;
 }
 
 static enum api_err
@@ -54,7 +58,10 @@ get_users(struct app *app, const struct request *req, struct response *resp,
 		json_object_put(list);
 		return ERR_INTERNAL;
 	}
-	json_object_object_add(out, "users", list);
+	if (response_add(out, "users", list) == -1) {
+		json_object_put(out);
+		return ERR_INTERNAL;
+	}
 	response_json(resp, 200, out);
 	return ERR_NONE;
 }

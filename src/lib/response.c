@@ -62,15 +62,101 @@ response_error(struct response *resp, enum api_err err)
 		resp->retry_after = ei->retry_after;
 	if ((o = json_object_new_object()) == NULL)
 		return -1;
-	if (json_object_object_add(o, "error",
-	    json_object_new_string(ei->code)) != 0 ||
-	    json_object_object_add(o, "message",
-	    json_object_new_string(msg)) != 0) {
+	if (response_add(o, "error", json_object_new_string(ei->code)) == -1 ||
+	    response_add(o, "message", json_object_new_string(msg)) == -1) {
 		json_object_put(o);
 		return -1;
 	}
 	resp->body = o;
 	return 0;
+}
+
+int
+response_add(json_object *o, const char *key, json_object *val)
+{
+	/* json-c adds a NULL value as null, and on failure leaves val to
+	 * us; the key is a literal: no copy, one allocation less. */
+	if (val == NULL || json_object_object_add_ex(o, key, val,
+	    JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY) !=
+	    0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+/* Bytes of s as json-c 0.16 escapes it with NOSLASHESCAPE. */
+static size_t
+escaped_len(const char *s, size_t len)
+{
+	size_t	 n = 0, i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c == '\b' || c == '\n' ||
+		    c == '\r' || c == '\t' || c == '\f')
+			n += 2;
+		else if (c < ' ')
+			n += 6;		/* \u00XX */
+		else
+			n++;
+	}
+	return n + 2;			/* the quotes */
+}
+
+/*
+ * The length json-c's plain rendering of o has: json-c 0.16 drops a
+ * piece it cannot grow its buffer for and carries on, so a rendering of
+ * another length lost part of the body (a value, a quote). -1 for what
+ * no response holds (doubles, whose text json-c chooses).
+ */
+static long
+json_len(json_object *o)
+{
+	char	 num[24];
+	size_t	 i, n;
+	long	 total, l;
+	int	 w;
+
+	if (o == NULL)
+		return 4;			/* null */
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return 4;
+	case json_type_boolean:
+		return json_object_get_boolean(o) ? 4 : 5;
+	case json_type_int:
+		w = snprintf(num, sizeof(num), "%lld",
+		    (long long)json_object_get_int64(o));
+		return w;
+	case json_type_string:
+		return (long)escaped_len(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	case json_type_object:
+		total = 1;			/* "}" */
+		n = 0;
+		json_object_object_foreach(o, key, val) {
+			if ((l = json_len(val)) < 0)
+				return -1;
+			total += 1 + (long)escaped_len(key, strlen(key)) + 1 +
+			    l;			/* "{" or ",", key, ":", value */
+			n++;
+		}
+		return n == 0 ? 2 : total;
+	case json_type_array:
+		n = json_object_array_length(o);
+		total = 1;			/* "]" */
+		for (i = 0; i < n; i++) {
+			if ((l = json_len(json_object_array_get_idx(o,
+			    i))) < 0)
+				return -1;
+			total += 1 + l;		/* "[" or ",", element */
+		}
+		return n == 0 ? 2 : total;
+	default:
+		return -1;
+	}
 }
 
 int
@@ -87,7 +173,7 @@ response_render(const struct response *resp, char **out, size_t *outlen)
 		body = json_object_to_json_string_length(resp->body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 		    &blen);
-		if (body == NULL)
+		if (body == NULL || json_len(resp->body) != (long)blen)
 			return -1;
 	} else {
 		status = 500;

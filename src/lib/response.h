@@ -32,6 +32,14 @@ enum api_err response_message(struct response *resp, int status,
 int response_error(struct response *resp, enum api_err err);
 
 /*
+ * Add val to object o under key, a string literal (not copied). On any
+ * failure, val NULL included, val is released and -1 returned, so that
+ * o = new; response_add(o, "k", json_object_new_string(...)) == -1
+ * needs no other check.
+ */
+int response_add(json_object *o, const char *key, json_object *val);
+
+/*
  * Render status line, headers and body into one malloc'd buffer (*out,
  * caller frees, length in *outlen). Returns 0 or -1.
  */

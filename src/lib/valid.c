@@ -4,10 +4,14 @@
  * JSON_TOKENER_STRICT (shared/LIBRARIES.md): raw control characters in
  * strings, \u0000, lone surrogate escapes, single-quoted keys, and
  * duplicate keys (json-c keeps the last one silently). Keys are decoded
- * by json-c too, so "name\u0000x" cannot pose as "name".
+ * by json-c too, so "name\u0000x" cannot pose as "name". json-c is given
+ * the values as an array and each key alone as a string, never an object
+ * with its keys (see values_text): that way a failed allocation is an
+ * error, not a crash or a value cut short.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,52 +186,176 @@ valid_json_lex(const char *body, size_t len)
 	return e == ERR_UNKNOWN_FIELD ? ERR_BAD_JSON : e;
 }
 
-/* Parse the whole text strictly with json-c; NULL unless it is all used. */
-static json_object *
-parse_strict(const char *body, size_t len)
+/*
+ * A strict tokener whose buffer already holds len bytes. json-c 0.16
+ * does not check that this buffer grew: a string it could not grow it
+ * for would lose bytes (a name cut short, not an error). NULL when out
+ * of memory. tok->pb is published (and deprecated) in 0.16's header;
+ * there is no other way to size it.
+ */
+static struct json_tokener *
+tokener_for(size_t len)
 {
 	struct json_tokener	*tok;
-	json_object		*obj;
-	size_t			 end;
 
-	if (len == 0 || len > LIMIT_BODY_MAX)
-		return NULL;
 	/* json-c refuses depth >= max_depth - 1: allow exactly LIMIT_JSON_DEPTH. */
 	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH + 1)) == NULL)
 		return NULL;
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 8) == -1) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	printbuf_reset(tok->pb);
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success) {
-		while (end < len && is_ws(body[end]))
-			end++;
-		if (end != len) {
-			json_object_put(obj);
-			obj = NULL;
-		}
-	} else if (obj != NULL) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	if (obj != NULL && !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	return obj;
+	return tok;
 }
 
-/* Decode one raw key span with json-c; -1 if it is not one of fields. */
+/*
+ * The copy of the text json-c parses: the top-level object as the array
+ * of its values in order (keys[i]'s value is element i), each key and
+ * its colon blanked, each nested object (no field takes one) an array
+ * of blanks. json-c 0.16 does not check the copy it makes of a key and
+ * crashes when that allocation fails, so it is never given one. Closers
+ * must match their openers, as json-c would have required.
+ */
+static enum api_err
+values_text(char *t, size_t len, const struct span *keys, size_t nkeys)
+{
+	char	 open[LIMIT_JSON_DEPTH + 1];
+	size_t	 i, k, depth = 0, nest = 0;
+	int	 in_str = 0;
+
+	for (k = 0; k < nkeys; k++) {
+		memset(t + keys[k].off - 1, ' ', keys[k].len + 2);
+		for (i = keys[k].off + keys[k].len + 1; i < len &&
+		    is_ws(t[i]); i++)
+			;
+		if (i == len || t[i] != ':')
+			return ERR_BAD_JSON;
+		t[i] = ' ';
+	}
+	for (i = 0; i < len; i++) {
+		char c = t[i];
+
+		if (in_str) {
+			if (nest)
+				t[i] = ' ';
+			if (c == '\\' && i + 1 < len) {
+				if (nest)
+					t[i + 1] = ' ';
+				i++;
+			} else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = 1;
+			break;
+		case '{':
+		case '[':
+			if (depth == LIMIT_JSON_DEPTH)
+				return ERR_BAD_JSON;
+			open[depth++] = c;
+			if (c == '{' && (depth == 1 || (depth > 1 && !nest))) {
+				t[i] = '[';
+				if (depth > 1)
+					nest = depth;
+				continue;
+			}
+			break;
+		case '}':
+		case ']':
+			if (depth == 0 || (open[depth - 1] == '{') != (c == '}'))
+				return ERR_BAD_JSON;
+			if (c == '}' && (depth == 1 || depth == nest))
+				t[i] = ']';
+			if (depth == nest) {
+				nest = 0;
+				depth--;
+				continue;
+			}
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (nest)
+			t[i] = ' ';
+	}
+	return ERR_NONE;
+}
+
+/*
+ * Parse the whole text strictly with json-c into the array of the
+ * top-level values (see values_text). ERR_NONE with *out, ERR_BAD_JSON,
+ * or ERR_INTERNAL when memory ran out: json-c 0.16 has no error code for
+ * that, but the failed allocation left errno at ENOMEM.
+ */
+static enum api_err
+parse_values(const char *body, size_t len, const struct span *keys,
+    size_t nkeys, json_object **out)
+{
+	struct json_tokener	*tok;
+	json_object		*obj;
+	char			*t;
+	size_t			 end;
+	enum api_err		 e;
+
+	*out = NULL;
+	if (len == 0 || len > LIMIT_BODY_MAX)
+		return ERR_BAD_JSON;
+	if ((t = malloc(len + 1)) == NULL)
+		return ERR_INTERNAL;
+	memcpy(t, body, len);
+	t[len] = '\0';
+	if ((e = values_text(t, len, keys, nkeys)) != ERR_NONE) {
+		free(t);
+		return e;
+	}
+	if ((tok = tokener_for(len)) == NULL) {
+		free(t);
+		return ERR_INTERNAL;
+	}
+	errno = 0;
+	obj = json_tokener_parse_ex(tok, t, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	e = ERR_NONE;
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
+		e = ERR_BAD_JSON;
+	else {
+		while (end < len && is_ws(t[end]))
+			end++;
+		if (end != len || !json_object_is_type(obj, json_type_array) ||
+		    json_object_array_length(obj) != nkeys)
+			e = ERR_BAD_JSON;
+	}
+	if (e != ERR_NONE && errno == ENOMEM)
+		e = ERR_INTERNAL;	/* e.g. a value json-c could not add */
+	json_tokener_free(tok);
+	free(t);
+	if (e != ERR_NONE)
+		json_object_put(obj);
+	else
+		*out = obj;
+	return e;
+}
+
+/*
+ * Decode one raw key span with json-c; the index of the field it names,
+ * -1 if none, -2 when out of memory.
+ */
 static int
 key_index(const char *body, const struct span *sp, const struct field *f,
     size_t n)
 {
-	char		 buf[LIMIT_CONF_LINE];
-	json_object	*s;
-	const char	*k;
-	size_t		 klen, i;
-	int		 found = -1;
+	struct json_tokener	*tok;
+	char			 buf[LIMIT_CONF_LINE];
+	json_object		*s;
+	const char		*k;
+	size_t			 klen, i;
+	int			 found = -1;
 
 	if (sp->len + 2 >= sizeof(buf))
 		return -1;
@@ -235,8 +363,13 @@ key_index(const char *body, const struct span *sp, const struct field *f,
 	memcpy(buf + 1, body + sp->off, sp->len);
 	buf[sp->len + 1] = '"';
 	buf[sp->len + 2] = '\0';
-	if ((s = json_tokener_parse(buf)) == NULL)
-		return -1;
+	if ((tok = tokener_for(sp->len + 2)) == NULL)
+		return -2;
+	errno = 0;
+	s = json_tokener_parse_ex(tok, buf, (int)sp->len + 2);
+	json_tokener_free(tok);
+	if (s == NULL)
+		return errno == ENOMEM ? -2 : -1;
 	if (json_object_is_type(s, json_type_string)) {
 		k = json_object_get_string(s);
 		klen = (size_t)json_object_get_string_len(s);
@@ -389,7 +522,7 @@ valid_object(const char *body, size_t len, const struct field *fields,
 	struct span	 keys[MAX_KEYS];
 	size_t		 nkeys, i;
 	unsigned	 seen = 0;
-	json_object	*obj = NULL, *v;
+	json_object	*obj = NULL, *o, *vals[8];
 	enum api_err	 e;
 
 	*objp = NULL;
@@ -408,17 +541,17 @@ valid_object(const char *body, size_t len, const struct field *fields,
 			*why = "too many fields";
 		return e;
 	}
-	if ((obj = parse_strict(body, len)) == NULL)
-		return ERR_BAD_JSON;
+	if ((e = parse_values(body, len, keys, nkeys, &obj)) != ERR_NONE)
+		return e;
 	/* Every key exactly once, and only known keys. */
-	if ((size_t)json_object_object_length(obj) != nkeys) {
-		e = ERR_BAD_JSON;
-		*why = "duplicate key";
-		goto out;
-	}
+	memset(vals, 0, sizeof(vals));
 	for (i = 0; i < nkeys; i++) {
 		int k = key_index(body, &keys[i], fields, n);
 
+		if (k == -2) {
+			e = ERR_INTERNAL;
+			goto out;
+		}
 		if (k < 0) {
 			e = ERR_UNKNOWN_FIELD;
 			*why = "unknown field";
@@ -430,9 +563,10 @@ valid_object(const char *body, size_t len, const struct field *fields,
 			goto out;
 		}
 		seen |= 1u << k;
+		vals[k] = json_object_array_get_idx(obj, i);
 	}
 	for (i = 0; i < n; i++) {
-		if (!json_object_object_get_ex(obj, fields[i].name, &v)) {
+		if (!(seen & (1u << i))) {
 			if (fields[i].required) {
 				e = ERR_INVALID_FIELD;
 				*why = detail("%s is required", fields[i].name);
@@ -440,12 +574,26 @@ valid_object(const char *body, size_t len, const struct field *fields,
 			}
 			continue;
 		}
-		if ((e = check_value(&fields[i], v, &values[i], why)) !=
+		if ((e = check_value(&fields[i], vals[i], &values[i], why)) !=
 		    ERR_NONE)
 			goto out;
 	}
-	*objp = obj;
-	obj = NULL;
+	/* The values by name, as callers know them; values[] point into
+	 * them, and they stay alive after the array goes. */
+	if ((o = json_object_new_object()) == NULL) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((seen & (1u << i)) && json_object_object_add_ex(o,
+		    fields[i].name, json_object_get(vals[i]),
+		    JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0) {
+			json_object_put(vals[i]);
+			json_object_put(o);
+			e = ERR_INTERNAL;
+			goto out;
+		}
+	*objp = o;
 	e = ERR_NONE;
 out:
 	if (obj != NULL)

@@ -39,7 +39,8 @@ struct field_value {
  * Parse and validate body against fields[0..n). On success returns
  * ERR_NONE, *obj holds the parsed object (caller releases with
  * json_object_put) and values[i] describes fields[i]. On failure returns
- * ERR_BAD_JSON, ERR_UNKNOWN_FIELD or ERR_INVALID_FIELD, *obj is NULL and
+ * ERR_BAD_JSON, ERR_UNKNOWN_FIELD, ERR_INVALID_FIELD or (out of memory)
+ * ERR_INTERNAL, *obj is NULL and
  * *detail points to a static message (may name the field) or is NULL
  * when the error's default message fits.
  * n is at most 8.
