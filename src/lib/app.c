@@ -190,18 +190,24 @@ app_handle(struct app *app, const struct route *routes, size_t n,
 }
 
 static volatile sig_atomic_t app_stop, app_busy;
+static struct io *app_io;	/* on_term: is a request coming in? */
 
 /*
  * SIGTERM: idle, leave at once (libfcgi would restart an interrupted
  * accept); busy, finish the request in hand and leave the loop after it.
+ * A request is in hand from accept(2) on, while libfcgi still reads it.
+ * Should that one come to nothing (the client went away) libfcgi waits
+ * in accept again: SIGALRM, every second until then, ends it there.
  */
 static void
 on_term(int sig)
 {
 	(void)sig;
-	if (!app_busy)
+	if (!app_busy && !io_reading(app_io))
 		_exit(EXIT_SUCCESS);
 	app_stop = 1;
+	if (!app_busy)
+		alarm(1);
 }
 
 /* One process serving requests until there are none or SIGTERM. */
@@ -232,11 +238,16 @@ app_serve(struct config *cfg, const char *name, const struct route *routes,
 	if ((io = io_open()) == NULL)
 		goto out;
 
-	/* SIGTERM: finish the request in hand, then leave the loop. */
+	/* SIGTERM: finish the request in hand, then leave the loop.
+	 * SA_RESTART: libfcgi takes an interrupted write for a failed one,
+	 * which would cut an answer blocked on a slow reader. */
+	app_io = io;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 
 	while (!app_stop && (r = io_accept(io, &req)) == 1) {
 		app_busy = 1;
@@ -262,6 +273,8 @@ app_serve(struct config *cfg, const char *name, const struct route *routes,
 	}
 	status = EXIT_SUCCESS;
 out:
+	/* A SIGTERM from here on must not look at the io being freed. */
+	app_io = NULL;
 	io_close(io);
 	store_close(app.store);
 	token_key_free(app.key);

@@ -20,6 +20,9 @@
 #include "request.h"
 #include "util.h"
 
+/* Bytes of an over-cap chunked body read and dropped before the 413. */
+#define REQUEST_DRAIN_MAX (16 * 1024 * 1024)
+
 struct io {
 	int		 cgi;		/* 1: plain CGI, one request */
 	int		 done;		/* CGI: the one request was taken */
@@ -37,10 +40,13 @@ static const struct {
 	{ "DELETE", METHOD_DELETE },
 };
 
+/* A copy of v, NULL when it is absent or empty; *toolong set when it is
+ * over max, *nomem when the copy failed (a 500, not "no such header"). */
 static char *
-dup_nonempty(const char *v, size_t max, int *toolong)
+dup_nonempty(const char *v, size_t max, int *toolong, int *nomem)
 {
 	size_t	 len;
+	char	*p;
 
 	if (v == NULL || v[0] == '\0')
 		return NULL;
@@ -49,7 +55,9 @@ dup_nonempty(const char *v, size_t max, int *toolong)
 		*toolong = 1;
 		return NULL;
 	}
-	return strndup(v, len);
+	if ((p = strndup(v, len)) == NULL)
+		*nomem = 1;
+	return p;
 }
 
 /* Does s end with suffix? */
@@ -61,9 +69,10 @@ ends_with(const char *s, const char *suffix)
 	return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
-/* Build the routed path from SCRIPT_NAME and PATH_INFO. */
+/* Build the routed path from SCRIPT_NAME and PATH_INFO; NULL with
+ * *toolong set when it is over the cap, NULL alone when out of memory. */
 static char *
-routed_path(const char *script, const char *info)
+routed_path(const char *script, const char *info, int *toolong)
 {
 	char	*p;
 	size_t	 sl, il;
@@ -76,8 +85,10 @@ routed_path(const char *script, const char *info)
 		script = "";
 	sl = strnlen(script, LIMIT_PATH_MAX + 1);
 	il = strnlen(info, LIMIT_PATH_MAX + 1);
-	if (sl + il > LIMIT_PATH_MAX)
+	if (sl + il > LIMIT_PATH_MAX) {
+		*toolong = 1;
 		return NULL;
+	}
 	if ((p = malloc(sl + il + 1)) == NULL)
 		return NULL;
 	memcpy(p, script, sl);
@@ -92,7 +103,7 @@ request_from(struct request *req,
     long (*readbody)(void *, char *, size_t), void *arg)
 {
 	const char	*m, *cl;
-	int		 toolong = 0;
+	int		 toolong = 0, nomem = 0;
 	size_t		 i, want, got = 0;
 	int64_t		 declared = -1;
 
@@ -104,26 +115,32 @@ request_from(struct request *req,
 				req->method = methods[i].method;
 
 	req->path = routed_path(getparam(arg, "SCRIPT_NAME"),
-	    getparam(arg, "PATH_INFO"));
+	    getparam(arg, "PATH_INFO"), &toolong);
 	req->query = dup_nonempty(getparam(arg, "QUERY_STRING"),
-	    LIMIT_QUERY_MAX, &toolong);
-	if (req->query == NULL && !toolong)
+	    LIMIT_QUERY_MAX, &toolong, &nomem);
+	if (req->query == NULL && !toolong && !nomem)
 		req->query = strdup("");
 	/* Apache after an internal rewrite: REDIRECT_HTTP_AUTHORIZATION. */
 	req->authorization = dup_nonempty(getparam(arg, "HTTP_AUTHORIZATION"),
-	    LIMIT_HEADER_MAX, &toolong);
-	if (req->authorization == NULL && !toolong)
+	    LIMIT_HEADER_MAX, &toolong, &nomem);
+	if (req->authorization == NULL && !toolong && !nomem)
 		req->authorization = dup_nonempty(
 		    getparam(arg, "REDIRECT_HTTP_AUTHORIZATION"),
-		    LIMIT_HEADER_MAX, &toolong);
+		    LIMIT_HEADER_MAX, &toolong, &nomem);
 	req->access_token = dup_nonempty(getparam(arg, "HTTP_X_ACCESS_TOKENS"),
-	    LIMIT_HEADER_MAX, &toolong);
+	    LIMIT_HEADER_MAX, &toolong, &nomem);
 	req->content_type = dup_nonempty(getparam(arg, "CONTENT_TYPE"), 256,
-	    &toolong);
+	    &toolong, &nomem);
 	req->remote_addr = dup_nonempty(getparam(arg, "REMOTE_ADDR"), 64,
-	    &toolong);
-	if (toolong || req->path == NULL || req->query == NULL) {
-		req->error = ERR_BAD_REQUEST;	/* over a cap (or no memory) */
+	    &toolong, &nomem);
+	if (toolong) {
+		req->error = ERR_BAD_REQUEST;	/* over a cap */
+		return 0;
+	}
+	/* Out of memory: a missing header would change the answer (415
+	 * without Content-Type, 401 without a token), so it is a 500. */
+	if (nomem || req->path == NULL || req->query == NULL) {
+		req->error = ERR_INTERNAL;
 		return 0;
 	}
 
@@ -168,6 +185,20 @@ request_from(struct request *req,
 		return 0;
 	}
 	if (got > LIMIT_BODY_MAX) {
+		/*
+		 * An undeclared (chunked) body over the cap: read on to its
+		 * end, up to REQUEST_DRAIN_MAX bytes, before answering.
+		 * Apache's mod_cgid hands a CGI program its body over a unix
+		 * socket; closing that socket with data still unread resets
+		 * it, and Apache then loses the 413 we wrote (the client gets
+		 * a cut response or none).
+		 */
+		size_t	drained = 0;
+		long	r;
+
+		while (drained < REQUEST_DRAIN_MAX && (r = readbody(arg,
+		    req->body, want)) > 0)
+			drained += (size_t)r;
 		req->error = ERR_TOO_LARGE;
 		return 0;
 	}
@@ -337,6 +368,19 @@ io_finish(struct io *io)
 		FCGX_Finish_r(&io->fcgi);
 		io->accepted = 0;
 	}
+}
+
+/*
+ * libfcgi sets ipcFd as soon as accept(2) returns, before it reads the
+ * request, and closes it at the end of the request unless the web server
+ * keeps the connection (FCGI_KEEP_CONN: then it idles open between
+ * requests and does not count). Plain reads: safe in a signal handler.
+ */
+int
+io_reading(const struct io *io)
+{
+	return io != NULL && !io->cgi && io->fcgi.ipcFd >= 0 &&
+	    !io->fcgi.keepConnection;
 }
 
 void

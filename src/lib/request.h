@@ -57,6 +57,9 @@ int io_write(struct io *io, const char *buf, size_t len);
 
 /* End the current request (flush, release libfcgi's buffers). */
 void io_finish(struct io *io);
+/* 1 while a FastCGI request is on its way in or in hand, from accept(2)
+ * to io_finish; async-signal-safe. */
+int io_reading(const struct io *io);
 void io_close(struct io *io);
 
 /* Release what io_accept allocated in req and zero it. */

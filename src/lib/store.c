@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -112,6 +113,12 @@ static const char *const stmt_sql[] = {
 static_assert(sizeof(stmt_sql) / sizeof(stmt_sql[0]) == STMT__MAX,
     "stmt_sql must have one row per enum stmt");
 
+const char *
+store_statement_sql(size_t i)
+{
+	return i < STMT__MAX ? stmt_sql[i] : NULL;
+}
+
 /*
  * Schema migrations: migrations[i] takes user_version i to i + 1.
  * Append only; never edit a released step.
@@ -189,6 +196,8 @@ struct store {
 	dev_t		 dev;		/* the file opened, to notice a */
 	ino_t		 ino;		/* replaced or deleted one */
 	int		 broken;	/* an error that needs a re-open */
+	int64_t		 busy_timeout_ms;	/* busy_wait's limit */
+	int64_t		 busy_since;	/* when the current wait began, ms */
 };
 
 static enum store_rc
@@ -314,6 +323,51 @@ static const char *const sync_sql[] = {
 	[STORE_SYNC_EXTRA] = "PRAGMA synchronous = EXTRA",
 };
 
+/* A monotonic clock in milliseconds. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The busy handler: try again until busy_timeout_ms have passed since the
+ * first try, the more often the longer one has waited.  SQLite's own
+ * (sqlite3_busy_timeout) backs off to one try per 100 ms after a third of
+ * a second, so with many processes (CGI: one per request) a writer that
+ * has waited a while keeps losing the lock to newcomers that try every few
+ * ms, and runs into the timeout (a 503) on a database that is only busy,
+ * never stuck.  The lock goes to whoever tries first after it is let go:
+ * trying every 2-4 ms at first, every 1 ms after a second and every
+ * 0.25 ms after 2.5 s puts those who waited longest first, near enough a
+ * queue; the timeout means the same.
+ */
+static int
+busy_wait(void *arg, int count)
+{
+	struct store	*st = arg;
+	struct timespec	 ts;
+	int64_t		 now = mono_ms(), waited;
+
+	if (count == 0)
+		st->busy_since = now;
+	waited = now - st->busy_since;
+	if (waited >= st->busy_timeout_ms)
+		return 0;
+	ts.tv_sec = 0;
+	if (waited < 1000)
+		ts.tv_nsec = (long)(2 + count % 3) * 1000000L;
+	else if (waited < 2500)
+		ts.tv_nsec = 1000000L;
+	else
+		ts.tv_nsec = 250000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 struct store *
 store_open_opts(const char *path, int create, const struct store_opts *o)
 {
@@ -344,7 +398,8 @@ store_open_opts(const char *path, int create, const struct store_opts *o)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, (int)o->busy_timeout_ms);
+	st->busy_timeout_ms = o->busy_timeout_ms;
+	sqlite3_busy_handler(st->db, busy_wait, st);
 	if ((unsigned)o->synchronous >= sizeof(sync_sql) / sizeof(sync_sql[0]))
 		goto fail;
 	if ((rc = sqlite3_exec(st->db, "PRAGMA foreign_keys = ON;"

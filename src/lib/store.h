@@ -77,6 +77,13 @@ void store_close(struct store *st);
 int store_stale(const struct store *st);
 
 /*
+ * The SQL of the i-th statement that store_open prepares, NULL past the
+ * last: for tests/unit/t_plan, which checks every query plan uses an
+ * index (EXPLAIN QUERY PLAN).
+ */
+const char *store_statement_sql(size_t i);
+
+/*
  * Online backup to a new file dest (must not exist; made 0600): one
  * consistent snapshot, writers keep going (WAL). The copy is checked
  * with integrity_check. 0 or -1 (logged; dest removed).
