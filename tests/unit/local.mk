@@ -32,3 +32,5 @@ tests_unit_t_store_SOURCES = tests/unit/t_store.c tests/unit/tap.h
 tests_unit_t_app_SOURCES = tests/unit/t_app.c tests/unit/tap.h
 UNIT_TESTS += tests/unit/t_migrate
 tests_unit_t_migrate_SOURCES = tests/unit/t_migrate.c tests/unit/tap.h
+UNIT_TESTS += tests/unit/t_plan
+tests_unit_t_plan_SOURCES = tests/unit/t_plan.c tests/unit/tap.h

@@ -1327,6 +1327,15 @@ test_policy(void)
 		NBF("as a float: invalid", "1000.5", kl, ERR_TOKEN_INVALID);
 		NBF("null: invalid", "null", kl, ERR_TOKEN_INVALID);
 		NBF("true: invalid", "true", kl, ERR_TOKEN_INVALID);
+		/* libjwt reads each of these as 0: only the JSON type
+		 * tells the integer from the others (token.c claim_int). */
+		NBF("0 (the epoch): ok", "0", key, ERR_NONE);
+		NBF("-0: ok", "-0", key, ERR_NONE);
+		NBF("false: invalid", "false", kl, ERR_TOKEN_INVALID);
+		NBF("0.0: invalid", "0.0", kl, ERR_TOKEN_INVALID);
+		NBF("\"0\": invalid", "\"0\"", kl, ERR_TOKEN_INVALID);
+		NBF("[0]: invalid", "[0]", kl, ERR_TOKEN_INVALID);
+		NBF("{}: invalid", "{}", kl, ERR_TOKEN_INVALID);
 	}
 #undef NBF
 	token_key_free(kl);
