@@ -14,7 +14,7 @@ packages="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libsqlite3-dev libjwt-dev libcrypt-dev
 nginx-light spawn-fcgi lighttpd valgrind curl python3 sqlite3 mandoc
 clang libclang-rt-14-dev
-apache2 libapache2-mod-fcgid wrk debhelper dpkg-dev fakeroot"
+apache2 libapache2-mod-fcgid wrk debhelper dpkg-dev fakeroot systemd"
 
 missing=
 for p in $packages; do
