@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "conf.h"
 #include "limits.h"
 #include "log.h"
@@ -29,6 +31,14 @@
 #define LIBRARY_SECRET_DEFAULT "/var/lib/library-api/secret"
 #endif
 #define ISSUER_DEFAULT "library-api"
+/*
+ * config_load_from: the file looked for beside the program and in up to
+ * this many folders above it (web root, home, a hosting panel's
+ * domains/NAME/ layers), never further.
+ */
+#define CONF_NEAR_NAME "library-api.conf"
+#define CONF_NEAR_LEVELS 4
+#define CONF_PATH_MAX 4096	/* Linux's PATH_MAX */
 
 struct config {
 	char		*db_path;
@@ -293,14 +303,110 @@ config_parse(struct config *cfg, const char *text, size_t len, char *err,
 	return 0;
 }
 
+int
+config_find_near(const char *dir, unsigned levels, char *out, size_t outsz)
+{
+	char		 d[CONF_PATH_MAX];
+	struct stat	 st;
+	size_t		 n;
+	unsigned	 i;
+
+	if (dir == NULL || dir[0] != '/' || strlen(dir) >= sizeof(d)) {
+		errno = EINVAL;
+		return -1;
+	}
+	strcpy(d, dir);
+	for (i = 0; i <= levels; i++) {
+		/* Trailing slashes off ("/" stays "/", written as ""). */
+		for (n = strlen(d); n > 0 && d[n - 1] == '/'; n--)
+			d[n - 1] = '\0';
+		if ((size_t)snprintf(out, outsz, "%s/%s", d, CONF_NEAR_NAME) >=
+		    outsz) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		/*
+		 * Anything but "no such file" counts as found: a file we may
+		 * not read is reported by the caller, not skipped for one
+		 * further up.
+		 */
+		if (stat(out, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
+			return 1;
+		if (n == 0)
+			break;	/* that was the root */
+		while (n > 0 && d[n - 1] != '/')
+			d[--n] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * Read a configuration file found near the program: a regular file that
+ * others cannot write (in a web space, a world-writable file would let any
+ * other account or script on the host choose our database and key).
+ */
+static char *
+read_near(const char *path, size_t *len, const char **why)
+{
+	struct stat	 st;
+	char		*text;
+	int		 fd, e;
+
+	*why = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & S_IWOTH) != 0) {
+		*why = !S_ISREG(st.st_mode) ? "not a regular file" :
+		    "writable by others (chmod o-w)";
+		close(fd);
+		return NULL;
+	}
+	text = util_read_fd(fd, LIMIT_CONF_MAX, len);
+	e = errno;
+	close(fd);
+	errno = e;
+	return text;
+}
+
 struct config *
 config_load(void)
 {
+#ifdef LIBRARY_CONF_NEAR_PROGRAM
+	char	 exe[CONF_PATH_MAX], *slash;
+	ssize_t	 n;
+
+	/*
+	 * The shared-hosting build: mod_fcgid gives a program an empty
+	 * environment, so with no LIBRARY_CONF look beside and above the
+	 * program itself (its real path, symbolic links resolved).
+	 */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && exe[0] == '/') {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) == exe)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		return config_load_from(exe);
+	}
+#endif
+	return config_load_from(NULL);
+}
+
+struct config *
+config_load_from(const char *near_dir)
+{
 	struct config	*cfg;
-	const char	*path, *env;
-	char		*text, err[256];
+	const char	*path, *env, *refused = NULL;
+	char		*text, err[256], near[CONF_PATH_MAX];
 	size_t		 len;
-	int		 explicit;
+	int		 explicit, found = 0;
 	enum conf_key	 k;
 
 	if ((cfg = config_new_defaults()) == NULL) {
@@ -310,8 +416,25 @@ config_load(void)
 	env = getenv("LIBRARY_CONF");
 	explicit = env != NULL && env[0] != '\0';
 	path = explicit ? env : LIBRARY_CONF_DEFAULT;
-	if ((text = util_read_file(path, LIMIT_CONF_MAX, &len)) == NULL) {
-		if (explicit || errno != ENOENT) {
+	if (!explicit && near_dir != NULL) {
+		found = config_find_near(near_dir, CONF_NEAR_LEVELS, near,
+		    sizeof(near));
+		if (found == -1) {
+			log_error(__func__, "looking for %s near %s: %s",
+			    CONF_NEAR_NAME, near_dir, strerror(errno));
+			goto fail;
+		}
+		if (found == 1)
+			path = near;
+	}
+	text = found == 1 ? read_near(path, &len, &refused) :
+	    util_read_file(path, LIMIT_CONF_MAX, &len);
+	if (text == NULL) {
+		if (refused != NULL) {
+			log_error(__func__, "%s: %s", path, refused);
+			goto fail;
+		}
+		if (explicit || found == 1 || errno != ENOENT) {
 			log_error(__func__, "%s: %s", path, strerror(errno));
 			goto fail;
 		}

@@ -23,6 +23,25 @@ struct config;
 struct config *config_load(void);
 
 /*
+ * config_load, but when LIBRARY_CONF is unset or empty and near_dir is not
+ * NULL, the file is the first "library-api.conf" in near_dir or one of its
+ * 4 parents, if any (then it must be a regular file not writable by
+ * others, or NULL is returned), before the compiled-in default. Built
+ * with -DLIBRARY_CONF_NEAR_PROGRAM (the Apache drop-in), config_load is
+ * config_load_from(the folder of /proc/self/exe); otherwise
+ * config_load_from(NULL).
+ */
+struct config *config_load_from(const char *near_dir);
+
+/*
+ * The first "library-api.conf" in dir (absolute) or its first `levels`
+ * parents, into out: 1 found (or present but not stat-able: the reader
+ * reports it), 0 none, -1 with errno (relative dir, path too long).
+ */
+int config_find_near(const char *dir, unsigned levels, char *out,
+    size_t outsz);
+
+/*
  * Parse configuration text (the file format) into cfg. Returns 0, or -1
  * with a message in err (size errsz) naming the line. Exposed for tests
  * and the fuzzer.

@@ -11,7 +11,22 @@
 #   lighttpd-cgi     lighttpd running each request as a plain CGI program
 #                    (deploy/lighttpd/library-api-lighttpd); with
 #                    E2E_VALGRIND=1 every responder runs under valgrind's
-#                    memcheck, and any error or definite leak fails.
+#                    memcheck, and any error or definite leak fails;
+#   apache-fcgid     the shared-hosting drop-in folder (make
+#                    cgi-bin-folder: the .fcgi programs, .htaccess, lib/)
+#                    copied into the document root of a private Apache 2.4
+#                    (tests/apache/library-api-apache) as /api/, configured
+#                    only by its .htaccess, run by mod_fcgid as FastCGI;
+#   apache-cgi       the same with mod_cgid: every request as plain CGI.
+#                    For both, Apache starts with an empty environment: the
+#                    settings are in a library-api.conf above the folder,
+#                    which the folder's programs find themselves; as root,
+#                    Apache's children run as nobody and, unless
+#                    E2E_HIDE_LIBS=0, the system copies of the libraries
+#                    the folder brings along (or links statically) are
+#                    hidden from the programs (a private mount namespace).
+#                    In a sanitizer build apache-cgi is skipped (minutes)
+#                    unless E2E_APACHE_FULL=1.
 #
 # Sets up a private instance in a temporary folder (never in the source or
 # build tree): an empty LIBRARY_CONF, a fresh database and secret made by
@@ -74,8 +89,26 @@ lighttpd-cgi)
 		command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed (apt-get install valgrind)"
 	fi
 	;;
+apache-fcgid | apache-cgi)
+	# (/usr/sbin is often not in an unprivileged user's PATH.)
+	if ! command -v apache2 >/dev/null 2>&1 && [ ! -x /usr/sbin/apache2 ]; then
+		skip "apache2 not installed (apt-get install apache2)"
+	fi
+	if [ "$server" = apache-fcgid ] &&
+		[ ! -f /usr/lib/apache2/modules/mod_fcgid.so ]; then
+		skip "mod_fcgid not installed (apt-get install libapache2-mod-fcgid)"
+	fi
+	# Under a sanitizer build each CGI request starts an instrumented
+	# process: the whole suite then takes minutes (lighttpd-cgi already
+	# runs the responders as CGI under the sanitizers, and apache-fcgid
+	# runs this folder under them). E2E_APACHE_FULL=1 runs it anyway.
+	if [ "$server" = apache-cgi ] && [ "${E2E_APACHE_FULL:-0}" != 1 ] &&
+		ldd "$top_builddir/cgi-bin/login" 2>/dev/null | grep -q 'libasan\.so'; then
+		skip "apache-cgi in a sanitizer build (minutes; lighttpd-cgi covers CGI mode, apache-fcgid the folder): E2E_APACHE_FULL=1 runs it"
+	fi
+	;;
 *)
-	bail "E2E_SERVER must be nginx or lighttpd-cgi, not $server"
+	bail "E2E_SERVER must be nginx, lighttpd-cgi, apache-fcgid or apache-cgi, not $server"
 	;;
 esac
 if [ -z "$PYTHON3" ] || ! command -v "$PYTHON3" >/dev/null 2>&1; then
@@ -88,10 +121,18 @@ cgibin=$top_builddir/cgi-bin
 spawn=$top_srcdir/deploy/spawn-fcgi/library-api-spawn
 ngx=$top_srcdir/deploy/nginx/library-api-nginx
 ltd=$top_srcdir/deploy/lighttpd/library-api-lighttpd
+apa=$top_srcdir/tests/apache/library-api-apache
+folder=$top_builddir/cgi-bin-folder
 [ -f "$e2e" ] || bail "missing $e2e"
 [ -x "$admin" ] || bail "missing $admin: build first"
 for name in register login users authors; do
 	[ -x "$cgibin/$name" ] || bail "missing $cgibin/$name: build first"
+	case $server in
+	apache-*)
+		[ -x "$folder/$name.fcgi" ] ||
+			bail "missing $folder/$name.fcgi: make cgi-bin-folder first"
+		;;
+	esac
 done
 
 # As root, nginx's workers run as nobody, who must reach the sockets: keep
@@ -115,11 +156,24 @@ nginx_cmd() {
 lighttpd_cmd() {
 	sh "$ltd" -l "$listen" -b "$cgibin" -s "$tmp/lighttpd" -L "$tmp/log" "$@"
 }
+# Apache: the folder is $tmp/www/api; as root the children run as nobody
+# and the system libraries listed in $tmp/hidden-libs are hidden.
+apache_cmd() {
+	if [ "$(id -u)" -eq 0 ]; then
+		sh "$apa" -m "${server#apache-}" -l "$listen" -d "$tmp/www" \
+			-s "$tmp/apache" -L "$tmp/log" -u nobody \
+			${hide:+-H "$tmp/hidden-libs"} "$@"
+	else
+		sh "$apa" -m "${server#apache-}" -l "$listen" -d "$tmp/www" \
+			-s "$tmp/apache" -L "$tmp/log" "$@"
+	fi
+}
 # server_cmd start|stop: the web server of this deployment.
 server_cmd() {
 	case $server in
 	nginx) nginx_cmd "$@" ;;
 	lighttpd-cgi) lighttpd_cmd "$@" ;;
+	apache-*) apache_cmd "$@" ;;
 	esac
 }
 
@@ -152,6 +206,55 @@ LIBRARY_SECRET_FILE=$tmp/secret
 export LIBRARY_CONF LIBRARY_DB LIBRARY_SECRET_FILE
 : >"$LIBRARY_CONF"
 
+# Apache: the folder in a document root; the database and the key in a
+# folder of their own (the server's user must create the database's WAL
+# files next to it); the configuration above the folder, where its
+# programs look for it (they get no environment), with the settings below.
+hide=
+case $server in
+apache-*)
+	mkdir -m 0755 "$tmp/www" "$tmp/data" "$tmp/apache"
+	cp -R "$folder" "$tmp/www/api"
+	LIBRARY_DB=$tmp/data/library.db
+	LIBRARY_SECRET_FILE=$tmp/data/secret
+	{
+		echo "# written by tests/e2e/harness.sh for $server"
+		echo "database = $LIBRARY_DB"
+		echo "secret_file = $LIBRARY_SECRET_FILE"
+		echo "clock_leeway = 0"
+		echo "login_max_failures = 100000"
+		echo "login_max_failures_per_address = 100000"
+		for v in TOKEN_LIFETIME PASSWORD_COST ISSUER AUDIENCE LOGIN_WINDOW \
+			BUSY_TIMEOUT SYNCHRONOUS; do
+			eval "val=\${LIBRARY_$v-}"
+			[ -z "$val" ] || echo "$(echo "$v" | tr '[:upper:]' '[:lower:]') = $val"
+		done
+	} >"$LIBRARY_CONF"
+	# The system copies of what the folder brings along or links
+	# statically: what the regular build's responders load, less the C
+	# library and the compiler's runtimes (sanitizer builds).
+	if [ "$(id -u)" -eq 0 ] && [ "${E2E_HIDE_LIBS:-1}" = 1 ] &&
+		! unshare -m --propagation private true 2>/dev/null; then
+		echo "# unshare -m does not work here: the system libraries stay visible"
+	elif [ "$(id -u)" -eq 0 ] && [ "${E2E_HIDE_LIBS:-1}" = 1 ]; then
+		hide=1
+		for name in register login users authors; do
+			ldd "$cgibin/$name"
+		done | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' |
+			while read -r soname path; do
+				case $soname in
+				libc.so.* | libm.so.* | libpthread.so.* | libdl.so.* | \
+					librt.so.* | ld-linux*) ;;
+				libasan.so.* | libubsan.so.* | liblsan.so.* | \
+					libstdc++.so.* | libgcc_s.so.*) ;;
+				*) readlink -f "$path" ;;
+				esac
+			done | sort -u >"$tmp/hidden-libs"
+		echo "# hidden from the folder's programs: $(tr '\n' ' ' <"$tmp/hidden-libs")"
+	fi
+	;;
+esac
+
 # The suite's settings, for the responders and e2e.py's CGI runs alike: no
 # clock leeway (a token with a 1-second lifetime must be refused 2.5 s
 # later), and login throttling out of the way (the suite fails many logins
@@ -167,6 +270,12 @@ if ! "$admin" init >"$tmp/log/admin-init.log" 2>&1; then
 	note "$tmp/log/admin-init.log"
 	bail "library-admin init failed"
 fi
+# As root, Apache's children (and so the programs) run as nobody.
+case $server in
+apache-*)
+	[ "$(id -u)" -ne 0 ] || chown -R nobody:"$(id -gn nobody)" "$tmp/data"
+	;;
+esac
 
 if [ "$server" = nginx ]; then
 	if ! spawn_cmd -F 2 "$@" start >"$tmp/log/spawn.log" 2>&1; then
@@ -206,6 +315,9 @@ done
 sed 's/^/# /' "$tmp/log/server-start.log"
 
 url=http://$listen
+case $server in
+apache-*) url=http://$listen/api ;;
+esac
 # Ready once nginx answers /authors with anything but a gateway error.
 if ! "$PYTHON3" - "$url/authors" <<'EOF'; then
 import sys, time, urllib.request, urllib.error

@@ -4,7 +4,10 @@
  * config_load's file and LIBRARY_* environment overrides; the token
  * lifecycle and login throttling keys (audience, clock_leeway 0-300
  * default 30, login_max_failures and login_max_failures_per_address
- * 1-1000000 defaults 5 and 50, login_window 1-86400 default 300).
+ * 1-1000000 defaults 5 and 50, login_window 1-86400 default 300);
+ * config_find_near and config_load_from (the Apache drop-in's file beside
+ * or above the program: nearest first, 4 levels at most, refused when
+ * others may write it or it is not a regular file).
  */
 #include "config.h"
 
@@ -13,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "conf.h"
 #include "limits.h"
@@ -622,6 +627,153 @@ test_load(void)
 	clear_env();
 }
 
+/* Write text to path with the given mode; 0 on success. */
+static int
+put_file(const char *path, const char *text, mode_t mode)
+{
+	FILE	*f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	if (fputs(text, f) == EOF) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f) != 0)
+		return -1;
+	return chmod(path, mode);
+}
+
+static void
+test_near(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+	static const char *const below[6] = { "", "/1", "/1/2", "/1/2/3",
+	    "/1/2/3/4", "/1/2/3/4/5" };
+	char		 base[512], dirs[6][600], file[1300], got[1300];
+	char		 bfile[1300];
+	struct config	*cfg;
+	size_t		 i;
+
+	snprintf(base, sizeof(base), "%s/t_conf_near.XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(base) == NULL) {
+		ok(0, "near: mkdtemp %s: %s", base, strerror(errno));
+		return;
+	}
+	/* dirs[0] = base, dirs[i] = base/1/.../i: five levels below base. */
+	snprintf(dirs[0], sizeof(dirs[0]), "%s", base);
+	for (i = 1; i < 6; i++) {
+		snprintf(dirs[i], sizeof(dirs[i]), "%s%s", base, below[i]);
+		if (mkdir(dirs[i], 0755) == -1) {
+			ok(0, "near: mkdir %s: %s", dirs[i], strerror(errno));
+			return;
+		}
+	}
+	clear_env();
+
+	/* Searched: dirs[4] and 4 above it, i.e. down to base, no further. */
+	is_int(config_find_near(dirs[4], 4, got, sizeof(got)), 0,
+	    "near: no file in the folder or 4 above -> 0");
+	snprintf(file, sizeof(file), "%s/library-api.conf", base);
+	ok(put_file(file, "database = /from/base.db\n", 0644) == 0,
+	    "near: write %s", file);
+	is_int(config_find_near(dirs[4], 4, got, sizeof(got)), 1,
+	    "near: a file 4 folders above -> 1");
+	is_str(got, file, "near: ... its path");
+	is_int(config_find_near(dirs[5], 4, got, sizeof(got)), 0,
+	    "near: a file 5 folders above is out of reach -> 0");
+	is_int(config_find_near(dirs[3], 0, got, sizeof(got)), 0,
+	    "near: levels 0 looks in the folder only");
+	{
+		char slashes[1300];
+
+		snprintf(slashes, sizeof(slashes), "%s//", dirs[2]);
+		is_int(config_find_near(slashes, 2, got, sizeof(got)), 1,
+		    "near: trailing slashes are ignored");
+		is_str(got, file, "near: ... and the path has none");
+	}
+	snprintf(bfile, sizeof(bfile), "%s/library-api.conf", dirs[2]);
+	ok(put_file(bfile, "database = /from/two.db\n", 0640) == 0,
+	    "near: write %s", bfile);
+	is_int(config_find_near(dirs[4], 4, got, sizeof(got)), 1,
+	    "near: two files -> 1");
+	is_str(got, bfile, "near: the nearest wins");
+	is_int(config_find_near(dirs[2], 4, got, sizeof(got)), 1,
+	    "near: a file in the folder itself -> 1");
+	is_str(got, bfile, "near: ... that one");
+	errno = 0;
+	ok(config_find_near("relative/dir", 4, got, sizeof(got)) == -1 &&
+	    errno == EINVAL, "near: a relative folder -> -1 EINVAL");
+	ok(config_find_near(dirs[4], 4, got, 10) == -1 &&
+	    errno == ENAMETOOLONG, "near: no room for the path -> -1");
+
+	/* config_load_from: the nearest file, then the environment. */
+	cfg = config_load_from(dirs[5]);
+	ok(cfg != NULL, "load_from: the file 3 folders above loads");
+	if (cfg != NULL)
+		is_str(config_db_path(cfg), "/from/two.db",
+		    "load_from: its setting is in effect");
+	else
+		ok(0, "load_from: its setting is in effect");
+	config_free(cfg);
+	setenv("LIBRARY_DB", "/from/env.db", 1);
+	cfg = config_load_from(dirs[5]);
+	is_str(cfg != NULL ? config_db_path(cfg) : "(NULL)", "/from/env.db",
+	    "load_from: the environment still overrides the file");
+	config_free(cfg);
+	clear_env();
+	setenv("LIBRARY_CONF", file, 1);
+	cfg = config_load_from(dirs[5]);
+	is_str(cfg != NULL ? config_db_path(cfg) : "(NULL)", "/from/base.db",
+	    "load_from: LIBRARY_CONF wins over the file near the program");
+	config_free(cfg);
+	clear_env();
+
+	/* Refused: others may write it; not a regular file; a bad key. */
+	ok(chmod(bfile, 0646) == 0, "near: chmod o+w");
+	ok(config_load_from(dirs[5]) == NULL,
+	    "load_from: a file others may write -> NULL (refused, not skipped)");
+	ok(chmod(bfile, 0664) == 0, "near: chmod g+w (o-w)");
+	cfg = config_load_from(dirs[5]);
+	ok(cfg != NULL, "load_from: group-writable is accepted");
+	config_free(cfg);
+	ok(put_file(bfile, "no_such_key = 1\n", 0644) == 0,
+	    "near: a file with an unknown key");
+	ok(config_load_from(dirs[5]) == NULL,
+	    "load_from: an unknown key in the file near the program -> NULL");
+	unlink(bfile);
+	ok(mkdir(bfile, 0755) == 0, "near: a folder named library-api.conf");
+	ok(config_load_from(dirs[5]) == NULL,
+	    "load_from: a library-api.conf that is a folder -> NULL");
+	rmdir(bfile);
+	if (getuid() != 0) {
+		ok(put_file(bfile, "database = /x.db\n", 0000) == 0,
+		    "near: an unreadable file");
+		ok(config_load_from(dirs[5]) == NULL,
+		    "load_from: an unreadable file is an error, not skipped");
+		unlink(bfile);
+	} else
+		skip(2, "root reads any file");
+	cfg = config_load_from(dirs[4]);
+	is_str(cfg != NULL ? config_db_path(cfg) : "(NULL)", "/from/base.db",
+	    "load_from: with that one gone, the file 4 folders up");
+	config_free(cfg);
+	cfg = config_load_from(dirs[5]);
+	if (access(LIBRARY_CONF_DEFAULT, F_OK) == 0)
+		skip(1, "%s exists on this system", LIBRARY_CONF_DEFAULT);
+	else
+		is_str(cfg != NULL ? config_db_path(cfg) : "(NULL)",
+		    LIBRARY_DB_DEFAULT,
+		    "load_from: 5 folders up is too far: the defaults");
+	config_free(cfg);
+
+	unlink(file);
+	for (i = 5; i > 0; i--)
+		rmdir(dirs[i]);
+	rmdir(base);
+}
+
 int
 main(void)
 {
@@ -629,5 +781,6 @@ main(void)
 	test_parse_good();
 	test_parse_bad();
 	test_load();
+	test_near();
 	return done_testing();
 }
