@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "auth.h"
@@ -53,7 +54,7 @@ login(struct app *app, const struct request *req, struct response *resp,
 	const char		*addr = req->remote_addr ? req->remote_addr : "";
 	int64_t			 now = util_now(), iat,
 				 life = config_token_lifetime(app->cfg);
-	int			 ok;
+	int			 ok, waits;
 
 	(void)id;
 	if (auth_basic_parse(req->authorization, &cred) == -1)
@@ -113,7 +114,21 @@ login(struct app *app, const struct request *req, struct response *resp,
 	    addr) != STORE_OK)
 		log_error(__func__, "cannot reset the failed-login counter");
 	util_wipe(&cred, sizeof(cred));
-	/* Never before the last password change (see users.c). */
+	/*
+	 * Never before the last password change (see users.c). Changes in
+	 * quick succession put that cut-off ahead of the clock (each voids
+	 * the tokens dated to the one before, store.c), further than a
+	 * token may be dated ahead: wait for the clock, a few seconds at
+	 * most.
+	 */
+	for (waits = 0; user.tokens_valid_after > util_now() + 1; waits++) {
+		const struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (waits == 30)
+			return ERR_UNAVAILABLE;
+		nanosleep(&ts, NULL);
+	}
+	now = util_now();
 	iat = now > user.tokens_valid_after ? now : user.tokens_valid_after;
 	if ((tok = token_issue(app_keys(app), config_issuer(app->cfg),
 	    user.public_id, iat, life)) == NULL)

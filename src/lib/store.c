@@ -66,12 +66,15 @@ static const char *const stmt_sql[] = {
 	    "EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?2) "
 	    "FROM users WHERE public_id = ?1",
 	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password = ?1, "
-	    "tokens_valid_after = max(?2, CAST(strftime('%s', 'now') AS INTEGER) "
-	    "+ 1) WHERE id = ?3",
+	    "tokens_valid_after = max(tokens_valid_after + 1, ?2, "
+	    "CAST(strftime('%s', 'now') AS INTEGER) + 1) WHERE id = ?3",
 	/* Disabling also voids every token issued so far, so that enabling
-	 * again does not bring them back. */
+	 * again does not bring them back. Both void more than the current
+	 * cut-off: a login just after an earlier change in the same second
+	 * dated its token to that cut-off (login.c). */
 	[STMT_USER_SET_DISABLED] = "UPDATE users SET disabled = ?1, "
-	    "tokens_valid_after = CASE WHEN ?1 THEN max(tokens_valid_after, ?3, "
+	    "tokens_valid_after = CASE WHEN ?1 THEN "
+	    "max(tokens_valid_after + 1, ?3, "
 	    "CAST(strftime('%s', 'now') AS INTEGER) + 1) "
 	    "ELSE tokens_valid_after END WHERE name = ?2",
 	[STMT_TOKEN_REVOKE] = "INSERT OR IGNORE INTO revoked_tokens "
@@ -1039,6 +1042,76 @@ copy_db(sqlite3 *dst, sqlite3 *src, const char *what, const char *func)
 	return 0;
 }
 
+/* The highest author id ever handed out in db (0 when none). */
+static int
+author_seq(sqlite3 *db, int64_t *seq)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	*seq = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(coalesce((SELECT max(seq) "
+	    "FROM sqlite_sequence WHERE name = 'authors'), 0), "
+	    "coalesce((SELECT max(id) FROM authors), 0))", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		log_error("store_restore", "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*seq = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		log_error("store_restore", "%s", sqlite3_errstr(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After a restore: what happened after the backup is gone, but not from
+ * the clients. Every token issued so far is void (a logout, a password
+ * change or a disable made after the backup would otherwise be undone),
+ * and no author id handed out before the restore is handed out again.
+ */
+static int
+restore_fence(struct store *st, int64_t seq)
+{
+	static const char *const sql[] = {
+		"UPDATE users SET tokens_valid_after = "
+		    "max(tokens_valid_after + 1, ?1 + 1)",
+		"UPDATE sqlite_sequence SET seq = max(seq, ?1) "
+		    "WHERE name = 'authors'",
+		"INSERT INTO sqlite_sequence (name, seq) SELECT 'authors', ?1 "
+		    "WHERE ?1 > 0 AND NOT EXISTS (SELECT 1 FROM sqlite_sequence "
+		    "WHERE name = 'authors')",
+	};
+	sqlite3_stmt	*s;
+	size_t		 i;
+	int		 rc = SQLITE_OK;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		log_error("store_restore", "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == SQLITE_OK; i++) {
+		s = NULL;
+		rc = sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(s, 1, i == 0 ? util_now() : seq);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		log_error("store_restore", "%s", sqlite3_errmsg(st->db));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_backup(struct store *st, const char *dest)
 {
@@ -1079,6 +1152,7 @@ int
 store_restore(struct store *st, const char *src)
 {
 	sqlite3	*db = NULL;
+	int64_t	 seq = 0;
 	int	 v = -1, rc = -1;
 
 	if (sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY, NULL) !=
@@ -1095,10 +1169,14 @@ store_restore(struct store *st, const char *src)
 		    "program knows (schema version %d)", src, v);
 		goto out;
 	}
+	if (author_seq(st->db, &seq) == -1)
+		goto out;
 	if (copy_db(st->db, db, st->path, __func__) == -1)
 		goto out;
 	/* An older backup: bring it up to this program's schema. */
 	if (migrate(st->db, st->path) == -1)
+		goto out;
+	if (restore_fence(st, seq) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -2465,6 +2465,23 @@ def sec_password():
          X(tn or NO_TOKEN), None, 200, OK_LIST),
     ])
     del rn
+    # A second change right away, with the token issued after the first
+    # (dated to the first change's cut-off, likely in the same second):
+    # that token must die too, and a login after it must work at once.
+    newer = mkpw()
+    r = run_row("password: a second change at once -> 200", "PUT", PWP,
+                X(tn or NO_TOKEN),
+                {"old_password": u.pw, "new_password": newer}, 200,
+                {"$": keys("message")})
+    need(r.status == 200, "the password was not changed again")
+    u.pw = newer
+    run_row("password: the token issued between the two changes -> 401",
+            "GET", "/authors", X(tn or NO_TOKEN), None, 401, INV)
+    t3 = login_token(u, "password: login after the second change -> 200")
+    run_row("password: ... and its token works at once -> 200", "GET",
+            "/authors", X(t3 or NO_TOKEN), None, 200, OK_LIST)
+    run_row("password: the token between the changes still -> 401", "GET",
+            "/authors", X(tn or NO_TOKEN), None, 401, INV)
 
 
 def sec_disable():

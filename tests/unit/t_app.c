@@ -351,7 +351,8 @@ test_lifecycle(struct app *app, const char *pid)
 	struct token_claims	 c;
 	struct user		 u;
 	const char		*iss = config_issuer(app->cfg);
-	char			*tok, *tok2;
+	struct user		 u2;
+	char			*tok, *tok2, *tok3;
 	int64_t			 now = util_now(), uid;
 
 	if (store_user_by_name(app->store, "dora", 4, &u) != STORE_OK) {
@@ -389,20 +390,38 @@ test_lifecycle(struct app *app, const char *pid)
 	free(tok);
 	free(tok2);
 
-	/* A password change at now voids tokens up to now (valid after
-	 * now + 1); a token dated now + 1 (a login right after) works. */
+	/* A password change voids every token up to its cut-off (at least
+	 * now + 1, and past the disable's just before); a token dated to
+	 * the cut-off (what a login right after issues) works, and a token
+	 * dated to the disable's cut-off, which a login between the two
+	 * would have issued, does not. */
 	tok = token_issue(app->key, iss, pid, now, 600);
-	tok2 = token_issue(app->key, iss, pid, now + 1, 600);
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(app->store, "dora", 4, &u);
+	tok3 = token_issue(app->key, iss, pid, u.tokens_valid_after, 600);
 	is_int(store_user_set_password(app->store, uid, "$y$x", now + 1),
 	    STORE_OK, "lifecycle: password changed");
+	memset(&u2, 0, sizeof(u2));
+	store_user_by_name(app->store, "dora", 4, &u2);
+	ok(u2.tokens_valid_after >= now + 1, "lifecycle: cut-off at least "
+	    "now + 1 (%lld)", (long long)u2.tokens_valid_after);
+	/* As login does: a cut-off further ahead than a token may be
+	 * dated is waited for. */
+	for (int i = 0; i < 3 && u2.tokens_valid_after > util_now() + 1; i++)
+		sleep(1);
+	tok2 = token_issue(app->key, iss, pid, u2.tokens_valid_after, 600);
 	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
 	    "lifecycle: token with iat before tokens_valid_after: "
 	    "ERR_TOKEN_INVALID");
+	is_int(auth_tok(app, tok3, &u, NULL), ERR_TOKEN_INVALID,
+	    "lifecycle: token dated to the earlier cut-off (a login between "
+	    "the disable and the change): ERR_TOKEN_INVALID");
 	is_int(auth_tok(app, tok2, &u, NULL), ERR_NONE,
-	    "lifecycle: token with iat == tokens_valid_after (now + 1, the "
-	    "login's date in the same second) works");
+	    "lifecycle: token with iat == tokens_valid_after (the login's "
+	    "date right after the change) works");
 	free(tok);
 	free(tok2);
+	free(tok3);
 	tok = token_issue(app->key, iss, pid, now - 3600, 7200);
 	is_int(auth_tok(app, tok, &u, NULL), ERR_TOKEN_INVALID,
 	    "lifecycle: an older, unexpired token: ERR_TOKEN_INVALID");

@@ -599,6 +599,15 @@ test_users_v2(struct store *st, const char *db, int64_t u1)
 	memset(&u, 0, sizeof(u));
 	store_user_auth(st, PID1, JTI3, &u);
 	is_int(u.tokens_valid_after, cut, "... and seen by user_auth");
+	/* A login right after the change dates its token to the cut-off;
+	 * a second change in that same second must void that token too. */
+	is_int(store_user_set_password(st, u1, HASH2, 0), STORE_OK,
+	    "a second password change at once");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "alice", 5, &u);
+	ok(u.tokens_valid_after > cut, "... moves the cut-off past the first "
+	    "one's (%lld > %lld)", (long long)u.tokens_valid_after,
+	    (long long)cut);
 	is_int(store_user_set_password(st, u1, HASH2, after + 1000), STORE_OK,
 	    "set_password with a later given cut-off");
 	store_user_by_name(st, "alice", 5, &u);
@@ -614,8 +623,16 @@ test_users_v2(struct store *st, const char *db, int64_t u1)
 	    "alice's hash back");
 
 	/* Disabling. */
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "alice", 5, &u);
+	cut = u.tokens_valid_after;
 	is_int(store_user_set_disabled(st, "alice", 5, 1), STORE_OK,
 	    "disable alice");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "alice", 5, &u);
+	ok(u.tokens_valid_after > cut, "disabling moves the cut-off past the "
+	    "last one, even one ahead of the clock (%lld > %lld)",
+	    (long long)u.tokens_valid_after, (long long)cut);
 	memset(&u, 0, sizeof(u));
 	store_user_by_name(st, "alice", 5, &u);
 	is_int(u.disabled, 1, "by_name: alice is disabled");
@@ -798,6 +815,7 @@ test_reliability(void)
 	struct user		 u;
 	sqlite3			*other = NULL;
 	double			 t0, dt;
+	int64_t			 late_id, t_restore;
 	int			 n;
 
 	remove_db("rel.db");
@@ -870,9 +888,20 @@ test_reliability(void)
 	    "backup refuses to overwrite a file");
 	is_int(store_author_delete(st, u.id, a.id), STORE_OK,
 	    "delete an author after the backup");
+	a.name = "A4";
+	a.book = "B4";
+	is_int(store_author_insert(st, u.id, &a), STORE_OK,
+	    "create an author after the backup");
+	late_id = a.id;
 	st2 = store_open(in_dir("rel.db"), 0);
+	t_restore = util_now();
 	is_int(store_restore(st, in_dir("rel-copy.db")), 0,
 	    "restore the backup into the open database");
+	memset(&u, 0, sizeof(u));
+	store_user_by_name(st, "rel", 3, &u);
+	ok(u.tokens_valid_after > t_restore, "restore voids every token "
+	    "issued before it (cut-off %lld > %lld)",
+	    (long long)u.tokens_valid_after, (long long)t_restore);
 	n = 0;
 	if (st2 != NULL) {
 		store_author_list(st2, u.id, 10, 0, count_cb, &n);
@@ -900,6 +929,15 @@ test_reliability(void)
 	    "restore refuses a database of an unknown schema");
 	is_int(sql_int(in_dir("rel.db"), "SELECT count(*) FROM authors"), 3,
 	    "... and the database is untouched");
+	a.name = "A5";
+	a.book = "B5";
+	is_int(store_author_insert(st, u.id, &a), STORE_OK,
+	    "create an author after the restore");
+	ok(a.id > late_id, "... whose id was never handed out, not even "
+	    "after the backup (%lld > %lld)", (long long)a.id,
+	    (long long)late_id);
+	is_int(store_author_delete(st, u.id, a.id), STORE_OK,
+	    "... and delete it");
 
 	/* The file under the handle goes away, or is replaced. */
 	is_int(store_stale(st), 0, "store_stale: 0 while the file is there");
