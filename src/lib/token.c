@@ -566,68 +566,6 @@ claim_present(jwt_t *jwt, const char *name)
 	return errno != ENOENT;
 }
 
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * The kid named by a token's header (t, the header segment of hlen
- * bytes), from that segment alone: base64url without padding, then
- * json-c. libjwt offers only a parse of the whole token to read it, as
- * costly as the verifying parse that follows. Nothing read here is
- * trusted but the choice of key: the verified parse must name the same
- * kid. 0 with kid set; -1 when this cannot tell (the caller asks libjwt).
- */
-static int
-header_kid(const char *t, size_t hlen, char kid[TOKEN_KID_MAX + 1])
-{
-	char		 buf[256];
-	size_t		 i, n = 0;
-	uint32_t	 acc = 0;
-	int		 bits = 0, v, rc = -1;
-	json_object	*o, *k;
-
-	if (hlen > (sizeof(buf) - 1) / 3 * 4)
-		return -1;
-	for (i = 0; i < hlen; i++) {
-		if ((v = b64url_value((unsigned char)t[i])) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		if ((bits += 6) >= 8) {
-			bits -= 8;
-			buf[n++] = (char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL ||
-	    (o = json_tokener_parse(buf)) == NULL)
-		return -1;
-	if (json_object_object_get_ex(o, "kid", &k) &&
-	    json_object_is_type(k, json_type_string) &&
-	    (size_t)json_object_get_string_len(k) <= TOKEN_KID_MAX &&
-	    strlen(json_object_get_string(k)) ==
-	    (size_t)json_object_get_string_len(k)) {
-		memcpy(kid, json_object_get_string(k),
-		    (size_t)json_object_get_string_len(k) + 1);
-		rc = 0;
-	}
-	json_object_put(o);
-	return rc;
-}
-
 /* Copy a string claim of exactly len bytes (a UUID's 36) into out. */
 static int
 claim_uuid(jwt_t *jwt, const char *name, char out[37])
@@ -663,7 +601,7 @@ token_verify_claims(const struct token_key *k, const char *issuer,
     const char *token, size_t len, int64_t now, struct token_claims *c)
 {
 	jwt_t		*peek = NULL, *jwt = NULL;
-	char		*copy = NULL, *crit, hkid[TOKEN_KID_MAX + 1];
+	char		*copy = NULL, *crit;
 	const char	*alg, *kid, *iss, *aud;
 	const struct key *key;
 	int64_t		 nbf, lw;
@@ -682,18 +620,13 @@ token_verify_claims(const struct token_key *k, const char *issuer,
 	/*
 	 * The key first. One key (a raw key file, or a set between
 	 * rotations): that one, no peek. Several: by the header's kid,
-	 * read from the header segment alone, else by libjwt's parse
-	 * without a key. Nothing from the peek is trusted but the choice
-	 * of key: below, the token as libjwt verified it with that key
-	 * must name the same kid.
+	 * from libjwt's parse without a key. Nothing from the peek is
+	 * trusted but the choice of key: below, the token as libjwt
+	 * verified it with that key must name the same kid.
 	 */
 	if (k->n == 1)
 		key = &k->keys[0];
-	else if (header_kid(copy, (size_t)(strchr(copy, '.') - copy),
-	    hkid) == 0) {
-		if ((key = keyset_find(k, hkid)) == NULL)
-			goto out;
-	} else if ((jr = jwt_decode(&peek, copy, NULL, 0)) != 0 ||
+	else if ((jr = jwt_decode(&peek, copy, NULL, 0)) != 0 ||
 	    (kid = jwt_get_header(peek, "kid")) == NULL ||
 	    (key = keyset_find(k, kid)) == NULL)
 		goto out;
